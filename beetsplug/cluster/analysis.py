@@ -1,0 +1,183 @@
+"""Turn files into stored vectors: decode in worker processes, embed, save in batches.
+
+Cheap backends (hand-crafted) run whole inside each worker; network backends run once in this
+process on windows batched across tracks while the workers decode the next files. At most
+`2 * workers` files are in flight, so memory stays flat whatever the library size.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from . import embedders
+from .audio import decode_windows
+from .errors import AudioError
+from .store import Analysis, Store
+
+log = logging.getLogger("beets.cluster")
+
+SAVE_EVERY_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a worker needs for one file; plain data so it pickles cheaply."""
+
+    path: str
+    size: int
+    mtime: float
+    item_id: int | None
+    backend: str
+    options: tuple  # backend constructor keywords, as sorted items
+    sample_rate: int
+    window_seconds: float
+    padding_threshold: float
+    max_windows: int
+    embed_here: bool
+
+
+@dataclass(frozen=True)
+class Decoded:
+    job: Job
+    duration: float | None = None
+    windows: np.ndarray | None = None  # raw audio windows, or window vectors if embedded here
+    tags: np.ndarray | None = None
+    error: str | None = None
+
+
+def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
+             keep_windows: bool, progress: Callable[[int], None] | None = None) -> list[tuple[str, str | None]]:
+    """Analyse every job; returns (path, error or None) for each one saved.
+
+    Only that is kept: vectors go to the store in batches and are dropped here.
+    """
+    saved: list[tuple[str, str | None]] = []
+    pending: list[Analysis] = []
+    last_save = time.monotonic()
+    batcher = _Batcher(embedder) if jobs and not jobs[0].embed_here else None
+
+    def finish(results: list[Decoded]) -> None:
+        nonlocal last_save
+        for r in results:
+            a = _to_analysis(r, embedder.version, keep_windows)
+            if a.error:
+                log.warning("cluster: skipping %s: %s", a.path, a.error)
+            pending.append(a)
+            if progress:
+                progress(1)
+        if pending and (time.monotonic() - last_save > SAVE_EVERY_SECONDS or len(pending) >= 64):
+            store.save(pending)
+            saved.extend((a.path, a.error) for a in pending)
+            pending.clear()
+            last_save = time.monotonic()
+
+    try:
+        for decoded in _decode_all(jobs, workers):
+            finish(batcher.add(decoded) if batcher else [decoded])
+        if batcher:
+            finish(batcher.flush())
+    finally:  # Ctrl-C included: what finished is kept, so the next run resumes here
+        store.save(pending)
+        saved.extend((a.path, a.error) for a in pending)
+    return saved
+
+
+def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
+    if workers <= 1 or len(jobs) < 4:
+        for job in jobs:
+            yield analyse_file(job)
+        return
+    ctx = multiprocessing.get_context("spawn")  # fork after BLAS/torch threads start is unsafe
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+    in_flight: deque[Future] = deque()
+    todo = iter(jobs)
+    try:
+        for job in todo:
+            in_flight.append(pool.submit(analyse_file, job))
+            if len(in_flight) >= 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker() -> None:
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread per worker: N single-threaded workers beat one N-threaded one.
+    threadpool_limits(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+@lru_cache(maxsize=2)
+def _worker_embedder(backend: str, options: tuple) -> embedders.Embedder:
+    return embedders.create(backend, dict(options))
+
+
+def analyse_file(job: Job) -> Decoded:
+    """Decode (and, for cheap backends, embed) one file; a bad file becomes an error, not a crash."""
+    try:
+        audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
+                               job.padding_threshold, job.max_windows)
+        if not job.embed_here:
+            return Decoded(job, audio.duration, audio.windows)
+        out = _worker_embedder(job.backend, job.options).embed(audio.windows)
+        return Decoded(job, audio.duration, out.vectors, out.tags)
+    except AudioError as exc:
+        return Decoded(job, error=str(exc))
+    except (ValueError, RuntimeError, OSError, MemoryError) as exc:  # decoder/library faults
+        return Decoded(job, error=f"analysis failed: {type(exc).__name__}: {exc}")
+
+
+class _Batcher:
+    """Collects decoded windows of several tracks and embeds them in model-sized batches."""
+
+    def __init__(self, embedder: embedders.Embedder):
+        self.embedder = embedder
+        self.queue: list[Decoded] = []
+        self.size = 0
+
+    def add(self, d: Decoded) -> list[Decoded]:
+        if d.error:
+            return [d]
+        self.queue.append(d)
+        self.size += len(d.windows)
+        return self.flush() if self.size >= self.embedder.batch_windows else []
+
+    def flush(self) -> list[Decoded]:
+        if not self.queue:
+            return []
+        queue, self.queue, self.size = self.queue, [], 0
+        try:
+            out = self.embedder.embed(np.concatenate([d.windows for d in queue]))
+        except (ValueError, RuntimeError) as exc:
+            return [Decoded(d.job, error=f"model failed: {exc}") for d in queue]
+        bounds = np.cumsum([0] + [len(d.windows) for d in queue])
+        return [Decoded(d.job, d.duration, out.vectors[a:b],
+                        None if out.tags is None else out.tags[a:b])
+                for d, a, b in zip(queue, bounds[:-1], bounds[1:])]
+
+
+def _to_analysis(r: Decoded, version: str, keep_windows: bool) -> Analysis:
+    j = r.job
+    base = dict(path=j.path, size=j.size, mtime=j.mtime, backend=j.backend, version=version,
+                item_id=j.item_id, duration=r.duration)
+    if r.error:
+        return Analysis(**base, error=r.error)
+    vectors = np.asarray(r.windows, dtype=np.float32)
+    if not np.isfinite(vectors).all():
+        return Analysis(**base, error="analysis gave non-finite values")
+    tags = None if r.tags is None else np.asarray(r.tags, dtype=np.float32).mean(axis=0)
+    return Analysis(**base, vector=vectors.mean(axis=0), tags=tags,
+                    windows=vectors if keep_windows else None)

@@ -1,0 +1,116 @@
+"""Pure functions: scale, reduce, cluster; a small model that assigns new vectors later.
+
+Determinism: the same vectors in the same order with the same options give the same labels,
+and labels are numbered by cluster size (largest first) so the numbering does not depend on
+KMeans' internal initialisation order.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.decomposition import PCA
+from sklearn.preprocessing import StandardScaler
+
+from .errors import ClusterError
+
+
+@dataclass(frozen=True)
+class Model:
+    """What it takes to place a new vector: standardise, project, nearest centroid."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    components: np.ndarray  # (n_components, dim)
+    pca_mean: np.ndarray
+    centroids: np.ndarray  # (k, n_components)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
+        return (Z - self.pca_mean) @ self.components.T
+
+    def assign(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest centroid and the distance to it, for each row of X (raw vectors)."""
+        d = _distances(self.transform(X), self.centroids)
+        labels = d.argmin(axis=1)
+        return labels, d[np.arange(len(labels)), labels]
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        np.savez(buf, mean=self.mean, scale=self.scale, components=self.components,
+                 pca_mean=self.pca_mean, centroids=self.centroids)
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        with np.load(io.BytesIO(data)) as z:
+            return cls(**{name: z[name] for name in z.files})
+
+
+@dataclass(frozen=True)
+class Clustering:
+    labels: np.ndarray  # (n,) cluster 0..k-1 per row
+    distances: np.ndarray  # (n,) distance to the own centroid, in the reduced space
+    model: Model
+
+
+def fit(X: np.ndarray, k: int, *, seed: int = 0, pca_variance: float = 0.95,
+        minibatch_threshold: int = 20_000) -> Clustering:
+    """StandardScaler -> PCA (keep `pca_variance`) -> KMeans; MiniBatchKMeans for big inputs."""
+    X = np.asarray(X, dtype=np.float64)
+    if len(X) < k:
+        raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
+    scaler = StandardScaler().fit(X)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    Z = (X - scaler.mean_) / scale
+    n_comp = pca_variance if pca_variance < 1.0 and min(Z.shape) > 1 else min(Z.shape)
+    pca = PCA(n_components=n_comp, svd_solver="full", random_state=seed).fit(Z)
+    P = pca.transform(Z)
+    if len(X) > minibatch_threshold:
+        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+    else:
+        # n_init=4: on real libraries more restarts barely move the inertia but cost linearly.
+        km = KMeans(n_clusters=k, random_state=seed, n_init=4)
+    raw = km.fit_predict(P)
+    centroids = km.cluster_centers_
+    order = _size_order(raw, centroids)
+    labels = np.argsort(order)[raw]
+    centroids = centroids[order]
+    model = Model(scaler.mean_, scale, pca.components_, pca.mean_, centroids)
+    dist = _distances(P, centroids)[np.arange(len(labels)), labels]
+    return Clustering(labels, dist, model)
+
+
+def vote(window_labels: np.ndarray, window_dist: np.ndarray, owners: np.ndarray,
+         n_tracks: int) -> tuple[np.ndarray, np.ndarray]:
+    """chunk_level: each track takes the cluster most of its windows fell into.
+
+    Ties go to the cluster whose windows lie closer on average; the track's distance is the mean
+    distance of its windows in the winning cluster.
+    """
+    labels = np.empty(n_tracks, dtype=int)
+    dist = np.empty(n_tracks)
+    for t in range(n_tracks):
+        mine = owners == t
+        wl, wd = window_labels[mine], window_dist[mine]
+        clusters, counts = np.unique(wl, return_counts=True)
+        best = clusters[counts == counts.max()]
+        means = [wd[wl == c].mean() for c in best]
+        labels[t] = best[int(np.argmin(means))]
+        dist[t] = float(np.min(means))
+    return labels, dist
+
+
+def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Old label indices sorted by size (desc), ties by centroid coordinates."""
+    sizes = np.bincount(labels, minlength=len(centroids))
+    keys = sorted(range(len(centroids)), key=lambda c: (-sizes[c], tuple(np.round(centroids[c], 9))))
+    return np.array(keys)
+
+
+def _distances(P: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    d2 = (P**2).sum(1)[:, None] - 2 * P @ centroids.T + (centroids**2).sum(1)[None, :]
+    return np.sqrt(np.maximum(d2, 0.0))
