@@ -1,0 +1,257 @@
+"""M3U8 playlists: one file per cluster, written atomically, ours recognised by a marker line.
+
+Players skip `#` lines they don't know (MPD, Navidrome, Jellyfin, VLC), so the marker costs
+nothing and lets a later run remove its own stale playlists without touching anyone else's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .playlist_paths import PathStyle, PlaylistError
+
+__all__ = [
+    "MARKER",
+    "Entry",
+    "PathStyle",
+    "PlaylistError",
+    "add_entry",
+    "move_entry",
+    "read_playlist",
+    "remove_entries",
+    "write_json",
+    "write_playlists",
+]
+
+log = logging.getLogger("beets.cluster")
+
+MARKER = "# beets-cluster"
+_SUFFIXES = (".m3u8", ".m3u")
+_HEAD_BYTES = 4096  # the marker sits in the first three lines
+
+
+@dataclass(frozen=True)
+class Entry:
+    path: Path  # absolute
+    seconds: float | None
+    title: str  # "Artist - Title", or the file stem
+
+
+def write_playlists(
+    playlists: dict[str, list[Entry]],
+    folder: Path,
+    *,
+    mode: str = "playlist",
+    library_root: Path | None = None,
+    prefix: str = "",
+    url_encode: bool = False,
+    extension: str | None = None,
+) -> list[Path]:
+    """Write one playlist per name into `folder`, then remove our stale ones; return the files.
+
+    Entries keep the given order. A file whose content would not change is left alone, so
+    players that re-import on mtime see nothing new after an unchanged run.
+    """
+    style = PathStyle(mode, library_root, prefix, url_encode)
+    suffix = extension or style.suffix
+    _make_folder(folder)
+    targets = {name: folder / (_check_name(name) + suffix) for name in playlists}
+    # Refuse before writing anything, so a conflict never leaves half a set behind.
+    for target in targets.values():
+        if target.exists() and not is_ours(target):
+            raise PlaylistError(f"refusing to overwrite {target}: not written by beets-cluster")
+    written = []
+    for name, target in targets.items():
+        lines = [_entry_lines(e, style, folder) for e in playlists[name]]
+        _write_if_changed(target, _render(name, [ln for ln in lines if ln]))
+        written.append(target)
+    _remove_stale(folder, set(written))
+    return written
+
+
+def read_playlist(path: Path) -> list[str]:
+    """The entries of a playlist as written (comments and blank lines skipped)."""
+    text = path.read_text(encoding="utf-8")
+    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def is_ours(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return MARKER in head.splitlines()[:3]
+
+
+def add_entry(
+    path: Path,
+    entry: Entry,
+    *,
+    mode: str = "playlist",
+    library_root: Path | None = None,
+    prefix: str = "",
+    url_encode: bool = False,
+) -> bool:
+    """Append one entry to playlist `path` (created if missing); False if it was already there."""
+    style = PathStyle(mode, library_root, prefix, url_encode)
+    lines = _entry_lines(entry, style, path.parent)
+    if lines is None:
+        return False
+    _make_folder(path.parent)
+    blocks = _read_ours(path) if path.exists() else []
+    if any(b[-1] == lines[-1] for b in blocks):
+        return False
+    _write_if_changed(path, _render(path.stem, blocks + [lines]))
+    return True
+
+
+def remove_entries(
+    folder: Path,
+    paths: Iterable[Path],
+    *,
+    mode: str = "playlist",
+    library_root: Path | None = None,
+    prefix: str = "",
+    url_encode: bool = False,
+) -> list[Path]:
+    """Drop these tracks from every playlist of ours in `folder`; return the files rewritten."""
+    style = PathStyle(mode, library_root, prefix, url_encode)
+    gone = {style.format(Path(p), folder) for p in paths} - {None}
+    return _rewrite_all(folder, lambda b: None if b[-1] in gone else b)
+
+
+def move_entry(
+    folder: Path,
+    old: Path,
+    new: Path,
+    *,
+    mode: str = "playlist",
+    library_root: Path | None = None,
+    prefix: str = "",
+    url_encode: bool = False,
+) -> list[Path]:
+    """Point entries for `old` at `new` in our playlists in `folder`, keeping order and title."""
+    style = PathStyle(mode, library_root, prefix, url_encode)
+    old_line, new_line = style.format(old, folder), style.format(new, folder)
+    if old_line is None or new_line is None or old_line == new_line:
+        return []
+    return _rewrite_all(folder, lambda b: [*b[:-1], new_line] if b[-1] == old_line else b)
+
+
+def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:
+    """`--output FILE.json`: name -> [{path, seconds, title}], absolute paths."""
+    data = {
+        name: [{"path": str(e.path), "seconds": e.seconds, "title": e.title} for e in entries]
+        for name, entries in playlists.items()
+    }
+    _make_folder(out.parent)
+    _atomic_write(out, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+# --- internals -------------------------------------------------------------------------------
+
+Block = list[str]  # optional #EXTINF line, then the entry line
+
+
+def _entry_lines(entry: Entry, style: PathStyle, folder: Path) -> Block | None:
+    line = style.format(entry.path, folder)
+    if line is None:
+        return None
+    secs = -1 if entry.seconds is None else round(entry.seconds)  # -1: length unknown (M3U)
+    title = " ".join(entry.title.split())  # a newline in a title would end the #EXTINF line
+    return [f"#EXTINF:{secs},{title}", line]
+
+
+def _render(name: str, blocks: list[Block]) -> str:
+    head = ["#EXTM3U", f"#PLAYLIST:{' '.join(name.split())}", MARKER]
+    return "\n".join(head + [ln for b in blocks for ln in b]) + "\n"
+
+
+def _read_ours(path: Path) -> list[Block]:
+    if not is_ours(path):
+        raise PlaylistError(f"refusing to rewrite {path}: not written by beets-cluster")
+    blocks: list[Block] = []
+    extinf: str | None = None
+    for ln in path.read_text(encoding="utf-8").splitlines():
+        if ln.startswith("#EXTINF:"):
+            extinf = ln
+        elif ln.strip() and not ln.startswith("#"):
+            blocks.append([extinf, ln] if extinf else [ln])
+            extinf = None
+    return blocks
+
+
+def _rewrite_all(folder: Path, change) -> list[Path]:
+    changed = []
+    for path in _our_files(folder):
+        blocks = _read_ours(path)
+        new = [b2 for b in blocks if (b2 := change(b)) is not None]
+        if new != blocks:
+            _atomic_write(path, _render(path.stem, new))
+            changed.append(path)
+    return changed
+
+
+def _our_files(folder: Path) -> list[Path]:
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in _SUFFIXES)
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise PlaylistError(f"cannot list playlist folder {folder}: {e.strerror}") from e
+    return [p for p in files if p.is_file() and is_ours(p)]
+
+
+def _remove_stale(folder: Path, keep: set[Path]) -> None:
+    for path in _our_files(folder):
+        if path not in keep:
+            try:
+                path.unlink()
+            except OSError as e:  # a stale list left behind is not worth failing the run for
+                log.warning("cannot remove stale playlist %s: %s", path, e.strerror)
+
+
+def _check_name(name: str) -> str:
+    if not name.strip() or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
+        raise PlaylistError(f"unusable playlist name: {name!r}")
+    return name
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PlaylistError(f"cannot create playlist folder {folder}: {e.strerror}") from e
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass  # missing or unreadable: write it
+    _atomic_write(path, text)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # os.open with 0o666 lets the umask decide, so a player running as another user can
+        # read the list (tempfile would make it 0600).
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with open(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
