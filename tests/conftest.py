@@ -43,3 +43,53 @@ def emotify() -> Path:
     if not (EMOTIFY / "labels.csv").exists():
         pytest.fail(f"test audio missing: {EMOTIFY} (shared/data must sit beside the checkout)")
     return EMOTIFY
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class BeetsEnv:
+    """A real beets library in a temp dir, driven through the real `beet` command line."""
+
+    def __init__(self, root: Path, **cluster_options):
+        import yaml
+
+        self.root = root
+        self.music = root / "music"
+        self.music.mkdir(parents=True, exist_ok=True)
+        self.config_dir = root / "beetsdir"
+        self.config_dir.mkdir(exist_ok=True)
+        self.playlists = self.music / "Playlists"
+        config = {
+            "directory": str(self.music),
+            "library": str(root / "library.db"),
+            "plugins": ["cluster"],
+            "import": {"copy": False, "write": True, "duplicate_action": "keep",
+                       "log": str(root / "import.log")},
+            "cluster": {"workers": 2, **cluster_options},
+        }
+        (self.config_dir / "config.yaml").write_text(yaml.safe_dump(config))
+
+    def beet(self, *args: str, check: bool = True, timeout: float = 600):
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "BEETSDIR": str(self.config_dir),
+               "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
+        proc = subprocess.run([sys.executable, "-m", "beets", *args], env=env, text=True,
+                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"beet {' '.join(args)} failed ({proc.returncode}):\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def import_clips(self, clips: list[Path]) -> list[Path]:
+        copied = copy_clips(clips, self.music)
+        self.beet("import", "-A", "-s", "-q", *map(str, copied))
+        return copied
+
+
+@pytest.fixture
+def beets_env(tmp_path, emotify) -> BeetsEnv:
+    return BeetsEnv(tmp_path)

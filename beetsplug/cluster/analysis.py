@@ -71,7 +71,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
         for r in results:
             a = _to_analysis(r, embedder.version, keep_windows)
             if a.error:
-                log.warning("cluster: skipping %s: %s", a.path, a.error)
+                log.warning("skipping %s: %s", a.path, a.error)
             pending.append(a)
             if progress:
                 progress(1)
@@ -171,8 +171,8 @@ class _Batcher:
 
 def _to_analysis(r: Decoded, version: str, keep_windows: bool) -> Analysis:
     j = r.job
-    base = dict(path=j.path, size=j.size, mtime=j.mtime, backend=j.backend, version=version,
-                item_id=j.item_id, duration=r.duration)
+    base = {"path": j.path, "size": j.size, "mtime": j.mtime, "backend": j.backend,
+            "version": version, "item_id": j.item_id, "duration": r.duration}
     if r.error:
         return Analysis(**base, error=r.error)
     vectors = np.asarray(r.windows, dtype=np.float32)

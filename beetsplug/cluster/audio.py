@@ -75,7 +75,7 @@ def cut_windows(y: np.ndarray, sr: int, window_seconds: float, padding_threshold
 
     A track shorter than one window still gives one (padded) window: it is real music, only short.
     """
-    size = int(round(window_seconds * sr))
+    size = round(window_seconds * sr)
     full, rest = divmod(len(y), size)
     n = full + (1 if rest and (rest >= padding_threshold * size or full == 0) else 0)
     out = np.zeros((n, size), dtype=np.float32)

@@ -117,7 +117,7 @@ class Pipeline:
         for old in self.store.find_moved(size, mtime, emb.name, emb.version):
             if old != path and not os.path.exists(old):
                 self.store.move(old, path)
-                log.debug("cluster: %s moved to %s, vector kept", old, path)
+                log.debug("%s moved to %s, vector kept", old, path)
                 return True
         return False
 
@@ -156,15 +156,16 @@ class Pipeline:
         unclustered = sorted(set(paths) - set(kept))
         return ClusterRun(run_id, s.n_clusters, assignments, lists, unclustered)
 
+    def entries(self, run: ClusterRun, tracks: list[Track]) -> dict[str, list[playlists.Entry]]:
+        info = {t.path: t for t in tracks}
+        return {name: [playlists.Entry(Path(p), info[p].duration if p in info else None,
+                                       (info[p].title if p in info else None) or Path(p).stem)
+                       for p in paths]
+                for name, paths in run.playlists.items()}
+
     def export(self, run: ClusterRun, tracks: list[Track]) -> list[Path]:
         """Write one playlist per cluster; stale playlists of earlier runs go."""
         s = self.settings
-        info = {t.path: t for t in tracks}
-        entries = {
-            name: [playlists.Entry(Path(p), info[p].duration if p in info else None,
-                                   (info[p].title if p in info else None) or Path(p).stem)
-                   for p in paths]
-            for name, paths in run.playlists.items()}
-        return playlists.write_playlists(entries, s.playlist_dir, mode=s.path_mode,
-                                         library_root=s.library_root, prefix=s.path_prefix,
-                                         url_encode=s.url_encode)
+        return playlists.write_playlists(self.entries(run, tracks), s.playlist_dir,
+                                         mode=s.path_mode, library_root=s.library_root,
+                                         prefix=s.path_prefix, url_encode=s.url_encode)

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
+from .errors import ClusterError
+
 log = logging.getLogger("beets.cluster")
 
 MODES = ("playlist", "library", "absolute", "prefix")
 
 
-class PlaylistError(Exception):
+class PlaylistError(ClusterError):
     """A playlist could not be written; the message says which file or folder and why."""
 
 

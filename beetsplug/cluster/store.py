@@ -7,6 +7,7 @@ The store alone answers "does this file need analysis?".
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
@@ -138,6 +139,13 @@ class Store:
             self.db.execute("UPDATE tracks SET path = ? WHERE path = ?", [new, old])
             self.db.execute("DELETE FROM assignments WHERE path = ?", [new])
             self.db.execute("UPDATE assignments SET path = ? WHERE path = ?", [new, old])
+
+    def restamp(self, path: str) -> None:
+        """The file changed only by our own tag write: keep its analyses valid."""
+        st = os.stat(path)
+        with self.db.conn:
+            self.db.execute("UPDATE tracks SET size = ?, mtime = ? WHERE path = ?",
+                            [st.st_size, st.st_mtime, path])
 
     def remove(self, paths: Iterable[str]) -> None:
         with self.db.conn:

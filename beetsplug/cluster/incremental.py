@@ -1,0 +1,78 @@
+"""Small updates between full runs: place new tracks by the last run's centroids, follow moves,
+drop deletions. Shared by the import stage and the daemon."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from . import clustering, playlists
+from .pipeline import Pipeline, Track
+
+log = logging.getLogger("beets.cluster")
+
+
+def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float, str]]:
+    """Analyse tracks and add each to the playlist of its nearest cluster of the last run.
+
+    Returns path -> (cluster number, distance, playlist name); empty when there is no run yet
+    (the first `beet cluster` makes one).
+    """
+    emb, store = pipe.embedder, pipe.store
+    pipe.analyse(tracks)
+    run = store.last_run(emb.name)
+    if run is None or run["version"] != emb.version:
+        log.info("no earlier run of %s to place new tracks by; run `beet cluster`",
+                 emb.name)
+        return {}
+    model = clustering.Model.from_bytes(run["model"])
+    names = {c: n for c, _, n in store.assignments(run["id"]).values()}
+    paths = [t.path for t in tracks]
+    if run["aggregate"] == "chunk_level":
+        kept, mats = store.matrix(paths, emb.name, emb.version, windows=True)
+        placed = []
+        for m in mats:
+            wl, wd = model.assign(m)
+            label, dist = clustering.vote(wl, wd, np.zeros(len(m), dtype=int), 1)
+            placed.append((int(label[0]), float(dist[0])))
+    else:
+        kept, vecs = store.matrix(paths, emb.name, emb.version)
+        placed = list(zip(*model.assign(np.stack(vecs)))) if vecs else []
+    info = {t.path: t for t in tracks}
+    out = {}
+    for path, (label, dist) in zip(kept, placed):
+        number = int(label) + 1
+        name = names.get(number) or pipe.settings.playlist_template.format(number=number)
+        store.assign(run["id"], path, number, float(dist), name)
+        t = info[path]
+        playlists.add_entry(playlist_file(pipe, name),
+                            playlists.Entry(Path(path), t.duration, t.title or Path(path).stem),
+                            **_style(pipe))
+        out[path] = (number, float(dist), name)
+    return out
+
+
+def move(pipe: Pipeline, old: str, new: str) -> None:
+    """A file moved: its vectors and playlist lines follow it; nothing is re-analysed."""
+    pipe.store.move(old, new)
+    playlists.move_entry(pipe.settings.playlist_dir, Path(old), Path(new), **_style(pipe))
+
+
+def remove(pipe: Pipeline, paths: list[str]) -> None:
+    """Files deleted: forget them and take their lines out of the playlists."""
+    pipe.store.remove(paths)
+    playlists.remove_entries(pipe.settings.playlist_dir, [Path(p) for p in paths], **_style(pipe))
+
+
+def playlist_file(pipe: Pipeline, name: str) -> Path:
+    s = pipe.settings
+    suffix = playlists.PathStyle(s.path_mode, s.library_root, s.path_prefix, s.url_encode).suffix
+    return s.playlist_dir / f"{name}{suffix}"
+
+
+def _style(pipe: Pipeline) -> dict:
+    s = pipe.settings
+    return {"mode": s.path_mode, "library_root": s.library_root, "prefix": s.path_prefix,
+            "url_encode": s.url_encode}

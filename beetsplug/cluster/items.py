@@ -1,0 +1,51 @@
+"""beets items <-> pipeline tracks, and the cluster fields written back through beets."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable
+
+from .pipeline import Track
+from .tags import CLUSTER, PLAYLIST
+
+log = logging.getLogger("beets.cluster")
+
+
+def item_path(item) -> str:
+    return os.fsdecode(item.path)
+
+
+def track_of(item) -> Track:
+    title = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
+    return Track(item_path(item), item.id, item.get("length") or None, title or None)
+
+
+def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, str]], *,
+                      write: bool, grouping: bool,
+                      written: Callable[[str], None] | None = None) -> int:
+    """Set `cluster`/`cluster_playlist` on items; clear them where an item has no cluster now.
+
+    Only items whose values change are stored and written, so a second identical run touches no
+    file. `written(path)` is called after each file write (the store re-stamps the file, whose
+    audio did not change). Returns the number of items changed.
+    """
+    changed = 0
+    for item in items:
+        found = assignments.get(item_path(item))
+        new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
+        if grouping and found:
+            new["grouping"] = found[2]
+        if all(item.get(k) == v for k, v in new.items()):
+            continue
+        for key, value in new.items():
+            if value is None:
+                if key in item:
+                    del item[key]
+            else:
+                item[key] = value
+        item.store()
+        if write and item.try_write() and written:
+            written(item_path(item))
+        changed += 1
+    return changed
