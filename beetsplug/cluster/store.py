@@ -82,7 +82,7 @@ class Store:
         self.db.conn.close()
 
     def _migrate(self) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             current = self.db.execute("PRAGMA user_version").fetchone()[0]
             if current > len(MIGRATIONS):
                 raise StoreError(f"{self.path} was written by a newer beets-cluster "
@@ -112,7 +112,7 @@ class Store:
             "error": a.error, "analysed_at": now,
         } for a in analyses]
         if rows:
-            with self.db.conn:
+            with self.db.atomic():
                 self.db["tracks"].upsert_all(rows, pk=("path", "backend"))
 
     def paths_with_windows(self, backend: str, version: str) -> set[str]:
@@ -134,7 +134,7 @@ class Store:
 
     def move(self, old: str, new: str) -> None:
         """Carry a file's rows (every backend) and its assignments to its new path."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("DELETE FROM tracks WHERE path = ?", [new])
             self.db.execute("UPDATE tracks SET path = ? WHERE path = ?", [new, old])
             self.db.execute("DELETE FROM assignments WHERE path = ?", [new])
@@ -143,12 +143,12 @@ class Store:
     def restamp(self, path: str) -> None:
         """The file changed only by our own tag write: keep its analyses valid."""
         st = os.stat(path)
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute("UPDATE tracks SET size = ?, mtime = ? WHERE path = ?",
                             [st.st_size, st.st_mtime, path])
 
     def remove(self, paths: Iterable[str]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             for p in paths:
                 self.db.execute("DELETE FROM tracks WHERE path = ?", [p])
                 self.db.execute("DELETE FROM assignments WHERE path = ?", [p])
@@ -189,7 +189,7 @@ class Store:
         return out
 
     def set_tag_names(self, backend: str, version: str, names: tuple[str, ...]) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["backend_tags"].upsert({"backend": backend, "version": version,
                                             "names": json.dumps(list(names))},
                                            pk=("backend", "version"))
@@ -203,7 +203,7 @@ class Store:
 
     def save_run(self, run: dict, assignments: Iterable[tuple[str, int, float, str]]) -> int:
         """Record a run and each track's cluster, distance and playlist; returns the run id."""
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["runs"]
             table.insert({**run, "created": time.time()})
             run_id = table.last_pk
@@ -223,7 +223,7 @@ class Store:
         return {p: (c, d, n) for p, c, d, n in rows}
 
     def assign(self, run_id: int, path: str, cluster: int, distance: float, playlist: str) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["assignments"].upsert({"run_id": run_id, "path": path, "cluster": cluster,
                                            "distance": distance, "playlist": playlist},
                                           pk=("run_id", "path"))

@@ -1,0 +1,67 @@
+"""Every kind of bad file gets one clear error, a row in the store, and the run goes on."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import pick_clips
+
+from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.settings import Settings
+from beetsplug.cluster.store import Store
+
+# A minimal, valid Standard MIDI File: real music data that no audio decoder here can play.
+MIDI = bytes.fromhex("4d546864000000060000000100604d54726b0000000b0090403c8360804000ff2f00")
+
+
+def make_bad_files(folder) -> dict[str, str]:
+    """file name -> words its error message must contain."""
+    good = pick_clips(per_genre=1)[0]
+    data = good.read_bytes()
+    (folder / "empty.mp3").write_bytes(b"")
+    (folder / "truncated.mp3").write_bytes(data[: len(data) // 3])
+    (folder / "random.mp3").write_bytes(np.random.default_rng(0).bytes(20_000))
+    sf.write(folder / "silent.wav", np.zeros(22050 * 3, dtype=np.float32), 22050)
+    t = np.arange(int(0.5 * 22050)) / 22050
+    sf.write(folder / "short.wav", 0.3 * np.sin(2 * np.pi * 440 * t), 22050)
+    (folder / "song.mid").write_bytes(MIDI)
+    return {"empty.mp3": "empty", "truncated.mp3": "truncated", "random.mp3": "not a readable",
+            "silent.wav": "silent", "short.wav": "too short", "song.mid": "not a readable"}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
+    expected = make_bad_files(tmp_path)
+    good = [tmp_path / c.name for c in pick_clips(per_genre=1)]
+    for clip, dest in zip(pick_clips(per_genre=1), good):
+        shutil.copyfile(clip, dest)
+    tracks = [Track(str(p)) for p in sorted(tmp_path.iterdir())]
+    store = Store(tmp_path / "store.db")
+    pipe = Pipeline(Settings(workers=workers, n_clusters=2), store)
+
+    report = pipe.analyse(tracks)
+    failed = {os.path.basename(p): e for p, e in report.failed}
+    assert set(failed) == set(expected)
+    for name, words in expected.items():
+        assert words in failed[name], (name, failed[name])
+    assert report.analysed == len(tracks)
+    stored = {os.path.basename(p): e for p, e in store.failures("handcrafted")}
+    assert stored == failed
+    run = pipe.cluster(tracks)  # the good files still make clusters
+    assert sorted(run.assignments) == sorted(str(p) for p in good)
+
+    again = pipe.analyse(tracks)  # failures are not retried until the file changes
+    assert again.analysed == 0 and len(again.known_failures) == len(expected)
+    (tmp_path / "empty.mp3").write_bytes(b"x")
+    changed = pipe.analyse(tracks)
+    assert changed.analysed == 1 and "not a readable" in changed.failed[0][1]
+
+
+def test_missing_file_is_reported_not_recorded(tmp_path, emotify):
+    store = Store(tmp_path / "store.db")
+    report = Pipeline(Settings(workers=1), store).analyse([Track(str(tmp_path / "gone.mp3"))])
+    assert report.missing == [str(tmp_path / "gone.mp3")] and report.analysed == 0

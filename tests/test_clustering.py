@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+from beetsplug.cluster import clustering
+from beetsplug.cluster.audio import cut_windows, window_cap
+from beetsplug.cluster.errors import ClusterError
+
+
+def blobs(n=300, seed=0):
+    X, y = make_blobs(n_samples=n, centers=3, n_features=12, cluster_std=1.0, random_state=seed)
+    return X.astype(np.float32), y
+
+
+def test_fit_is_deterministic_and_numbered_by_size():
+    X, _ = blobs()
+    X = np.concatenate([X, X[:60]])  # make the first blob's cluster the biggest
+    a, b = clustering.fit(X, 3), clustering.fit(X, 3)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    sizes = np.bincount(a.labels)
+    assert list(sizes) == sorted(sizes, reverse=True)
+
+
+def test_model_places_vectors_like_the_fit():
+    X, y = blobs()
+    result = clustering.fit(X, 3)
+    restored = clustering.Model.from_bytes(result.model.to_bytes())
+    labels, dist = restored.assign(X)
+    np.testing.assert_array_equal(labels, result.labels)
+    np.testing.assert_allclose(dist, result.distances, rtol=1e-6, atol=1e-9)
+    # and the clusters are the blobs
+    assert len({(a, b) for a, b in zip(labels, y)}) == 3
+
+
+def test_minibatch_above_threshold_and_too_few_tracks():
+    X, _ = blobs(600)
+    assert len(set(clustering.fit(X, 3, minibatch_threshold=100).labels)) == 3
+    with pytest.raises(ClusterError, match="cannot make 5 clusters from 3"):
+        clustering.fit(X[:3], 5)
+
+
+def test_vote_takes_the_majority_of_windows():
+    labels = np.array([0, 0, 1, 2, 2, 2, 1, 1])
+    dist = np.array([1, 1, 5, 1, 1, 1, 2, 0.5])
+    owners = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+    tl, td = clustering.vote(labels, dist, owners, 3)
+    assert tl.tolist() == [0, 2, 1]
+    assert td.tolist() == [1.0, 1.0, 1.25]
+
+
+def test_windows_padding_and_cap():
+    sr = 100
+    y = np.ones(sr * 12, dtype=np.float32)  # 12 s: two 5 s windows + 2 s left
+    assert cut_windows(y, sr, 5.0, 0.5).shape == (2, 500)  # 2 s < half a window: dropped
+    w = cut_windows(y, sr, 5.0, 0.4)
+    assert w.shape == (3, 500) and w[2, :200].all() and not w[2, 200:].any()
+    assert cut_windows(y[:300], sr, 5.0, 0.9).shape == (1, 500)  # a short track keeps one
+    assert window_cap([60, 120, 240, 480], 5.0, 0.25) == 21  # 25 % quantile = 105 s
+    assert window_cap([], 5.0, 0.25) == 36
