@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-# created/modified/closed all mean "this path may hold new content"; they differ only in what
+# created/modified/closed/appeared all mean "this path may hold new content"; they differ in what
 # the debouncer can infer: `created` = the path did not exist before, `modified` = a writer is
-# at work, `closed` = a writer closed the file (inotify only).
-ChangeKind = Literal["created", "modified", "closed", "moved", "deleted"]
+# at work, `closed` = a writer closed the file (inotify only), `appeared` = a whole file was
+# renamed into place from a name we ignore (a finished download), maybe over a known one.
+ChangeKind = Literal["created", "modified", "closed", "appeared", "moved", "deleted"]
 
 
 @dataclass(frozen=True)

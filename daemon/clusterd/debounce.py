@@ -76,7 +76,7 @@ class Debouncer:
             return len(self._pending)
 
     def push(self, change: Change) -> None:
-        snap = look(change.path) if change.kind in ("created", "modified", "closed") else None
+        snap = look(change.path) if change.kind not in ("moved", "deleted") else None
         with self._cond:
             now = self._clock()
             if not self._pending:

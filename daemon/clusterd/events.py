@@ -145,8 +145,7 @@ class AudioEventHandler(FileSystemEventHandler):
                 yield Change("deleted", src)
             elif ours_dest:  # a download or copy tool renamed its temp file into place
                 assert dest is not None
-                # `modified`, not `created`: the rename may have replaced a file we knew.
-                yield Change("modified", dest)
+                yield Change("appeared", dest)
             return
         ours_src, ours_dest = f.watched(src), dest is not None and f.watched(dest)
         if ours_src and not ours_dest:
