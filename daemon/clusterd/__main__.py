@@ -68,12 +68,15 @@ def main(argv: Sequence[str] | None = None, *, factory: Factory | None = None) -
                 options.max_wait,
             ):
                 log.warning("watched folders and timings change only on restart")
-            return make(new).handler
+            handler = make(new).handler
+            service.worker.recluster_after = new.recluster_after  # we run in the worker thread
+            return handler
         except CONFIG_ERRORS as exc:
             log.error("reload failed, keeping the old configuration: %s", exc)
             return None
 
-    return Service(options, core.handler, errors=core.errors, reload=reload).run()
+    service = Service(options, core.handler, errors=core.errors, reload=reload)
+    return service.run()
 
 
 if __name__ == "__main__":
