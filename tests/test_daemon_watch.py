@@ -196,3 +196,20 @@ def test_stop_finishes_the_file_in_hand_flushes_and_joins(music):
     assert 1 <= len(handler.of("added")) < 8
     assert [m for m, _ in handler.calls][-2:] == ["flush", "close"]
     assert not svc.worker.is_alive() and not svc.observer.is_alive()
+
+
+def test_the_polling_observer_sees_copies_renames_and_deletes(run, music):
+    (a,) = copy_clips(pick_clips(per_genre=1)[:1], music)
+    handler = RecordingHandler()
+    svc = run(handler, poll=True, poll_interval=0.2)
+    assert not svc.debouncer.track_writers  # no close events when polling
+    b = a.with_name("renamed.mp3")
+    a.rename(b)
+    new = music / "new.mp3"
+    shutil.copyfile(b, new)
+    assert handler.wait_for(lambda calls: handler.of("moved") and handler.of("added"), 5)
+    b.unlink()
+    assert handler.wait_for(lambda calls: handler.of("removed"), 5)
+    assert handler.of("moved") == [[str(a), str(b)]]
+    assert handler.of("added") == [str(new)]
+    assert handler.of("removed") == [str(b)]
