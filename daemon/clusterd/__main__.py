@@ -1,0 +1,83 @@
+"""`clusterd` / `python -m clusterd`: run the watcher with the beets config."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import confuse
+from beets.ui import UserError
+
+from clusterd.config import options_from_config, read_config
+from clusterd.service import Options, Service
+from clusterd.worker import CoreBinding, Handler
+
+log = logging.getLogger("clusterd")
+
+Factory = Callable[[Options], CoreBinding]
+# The core's side of the bridge; tests and the soak script pass a handler of their own.
+DEFAULT_FACTORY = "clusterd.core_adapter:build"
+CONFIG_ERRORS = (confuse.ConfigError, UserError)
+
+
+def load_factory(spec: str) -> Factory:
+    module, _, name = spec.partition(":")
+    if not name:
+        raise UserError(f"--handler wants MODULE:FUNCTION, got {spec!r}")
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise UserError(f"cannot load the core ({spec}): {exc}") from exc
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="clusterd", description=__doc__)
+    p.add_argument("-c", "--config", type=Path, help="an extra beets config file")
+    p.add_argument("--poll", action="store_true", default=None, help="poll (network shares)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("--handler", default=DEFAULT_FACTORY, help="core factory MODULE:FUNCTION")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, *, factory: Factory | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        make = factory or load_factory(args.handler)
+        read_config(args.config)
+        options = options_from_config(poll=args.poll)
+        core = make(options)
+    except CONFIG_ERRORS as exc:
+        log.error("%s", exc)
+        return 2
+
+    def reload() -> Handler | None:
+        try:
+            read_config(args.config)
+            new = options_from_config(poll=args.poll)
+            if (new.roots, new.poll, new.quiet, new.max_wait) != (
+                options.roots,
+                options.poll,
+                options.quiet,
+                options.max_wait,
+            ):
+                log.warning("watched folders and timings change only on restart")
+            handler = make(new).handler
+            service.worker.recluster_after = new.recluster_after  # we run in the worker thread
+            return handler
+        except CONFIG_ERRORS as exc:
+            log.error("reload failed, keeping the old configuration: %s", exc)
+            return None
+
+    service = Service(options, core.handler, errors=core.errors, reload=reload)
+    return service.run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

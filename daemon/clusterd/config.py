@@ -1,0 +1,52 @@
+"""The daemon's options from the beets config (`cluster:` section); the only place it is read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import confuse
+from beets import config
+
+from clusterd.service import Options
+
+DEFAULTS = {
+    "watch_dirs": [],  # extra folders, besides the beets library `directory`
+    "poll": False,  # a polling observer, for network shares
+    "poll_interval": 5.0,
+    "quiet_seconds": 2.0,
+    "max_wait_seconds": 30.0,
+    "recluster_after": 0,  # a full recluster after N new tracks; 0 = never
+}
+
+
+def read_config(config_file: Path | None = None) -> None:
+    """(Re-)read the beets config files, as `beet` does, plus an optional extra file."""
+    config.clear()
+    config.read(user=True, defaults=True)
+    if config_file is not None:
+        config.set_file(config_file)
+    config["cluster"].add(DEFAULTS)
+
+
+def options_from_config(*, poll: bool | None = None) -> Options:
+    """Options from the current beets config. Raises confuse.ConfigError with a clear line."""
+    view = config["cluster"]
+    roots = [Path(config["directory"].as_filename())]
+    roots += [Path(p).expanduser().absolute() for p in view["watch_dirs"].as_str_seq()]
+    quiet = float(view["quiet_seconds"].as_number())
+    max_wait = float(view["max_wait_seconds"].as_number())
+    recluster_after = view["recluster_after"].get(int)
+    if quiet <= 0 or max_wait < quiet:
+        raise confuse.ConfigValueError(
+            "cluster.quiet_seconds must be > 0 and cluster.max_wait_seconds >= it"
+        )
+    if recluster_after < 0:
+        raise confuse.ConfigValueError("cluster.recluster_after must be >= 0 (0 = never)")
+    return Options(
+        roots=tuple(dict.fromkeys(roots)),  # de-duplicated, order kept
+        poll=view["poll"].get(bool) if poll is None else poll,
+        poll_interval=float(view["poll_interval"].as_number()),
+        quiet=quiet,
+        max_wait=max_wait,
+        recluster_after=recluster_after,
+    )
