@@ -102,7 +102,7 @@ def scan_k(
 def render_scan(scan: KScan, width: int = 40) -> str:
     """ASCII chart of a scan: silhouette bar per k (scaled to the best), inertia, markers."""
     top = max(max(scan.silhouette), 1e-12)
-    lines = [f"  k  silhouette {'':{width}}  inertia"]
+    lines = [f"{'k':>3}  {'silhouette':>10}  {'':{width}}  {'inertia':>9}"]
     for k, s, inertia in zip(scan.ks, scan.silhouette, scan.inertia):
         bar = "#" * max(0, round(width * s / top)) if s > 0 else ""
         marks = []
@@ -110,6 +110,8 @@ def render_scan(scan: KScan, width: int = 40) -> str:
             marks.append("<- chosen")
         if k == scan.elbow:
             marks.append("elbow")
-        lines.append(f"{k:3d}  {s:9.3f}  {bar:{width}}  {inertia:9.4g}  {' '.join(marks)}".rstrip())
+        lines.append(
+            f"{k:3d}  {s:10.3f}  {bar:{width}}  {inertia:9.4g}  {' '.join(marks)}".rstrip()
+        )
     lines.append(f"silhouette on {scan.sample_size} tracks; chosen k = {scan.best}")
     return "\n".join(lines)
