@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from beetsplug.cluster.naming import (
+    apply_template,
+    name_clusters,
+    safe_filename,
+    safe_filenames,
+)
+
+TAGS = ("rock", "guitar", "fast", "classical", "piano", "slow", "electronic")
+
+
+def _tag_library() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 30)
+    probs = rng.uniform(0.0, 0.2, size=(90, len(TAGS)))
+    probs[:30, [0, 1, 2]] += [0.7, 0.6, 0.4]  # a rock cluster
+    probs[30:60, [3, 4, 5]] += [0.7, 0.5, 0.3]  # a classical one
+    probs[60:, 6] += 0.7  # electronic, nothing else stands out
+    return labels, probs
+
+
+def test_tag_names_are_the_most_over_represented_tags():
+    labels, probs = _tag_library()
+    names = name_clusters(labels, tags=probs, tag_names=TAGS)
+    assert names[0] == "rock · guitar · fast"
+    assert names[1] == "classical · piano · slow"
+    assert names[2].startswith("electronic")
+
+
+def test_descriptor_bands_relative_to_the_library():
+    labels = np.repeat([0, 1, 2], 20)
+    rng = np.random.default_rng(1)
+    tempo = np.concatenate([rng.normal(70, 5, 20), rng.normal(120, 5, 20), rng.normal(170, 5, 20)])
+    centroid = np.concatenate([rng.normal(800, 50, 20), rng.normal(3000, 50, 20),
+                               rng.normal(1800, 50, 20)])  # fmt: skip
+    rms = np.concatenate([rng.normal(0.02, 0.005, 20), rng.normal(0.1, 0.01, 20),
+                          rng.normal(0.3, 0.02, 20)])  # fmt: skip
+    names = name_clusters(labels, descriptors={"bpm": tempo, "spectral_centroid": centroid,
+                                               "rms": rms})  # fmt: skip
+    assert names == {0: "slow · dark · calm", 1: "mid-tempo · bright · steady",
+                     2: "fast · mellow · loud"}  # fmt: skip
+
+
+def test_beets_fields_common_to_most_tracks():
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    fields = {
+        "genres": [["Rock", "Indie"], ["Rock"], ["Pop"], [], ["Jazz"], ["Jazz"]],
+        "year": [1994, 1998, 0, 1971, 2003, 1965],
+    }
+    names = name_clusters(labels, fields=fields)
+    assert names[0] == "Rock · 1990s"
+    assert names[1] == "Jazz"  # 1970s, 2000s, 1960s: no decade is shared by half
+    fields["year"] = [1994, 1998, 0, 1961, 2003, 1965]
+    assert name_clusters(labels, fields=fields)[1] == "Jazz · 1960s"
+
+
+def test_names_are_unique_and_fall_back_in_order():
+    labels = np.array([0, 0, 1, 1, 1, 2, -1])
+    fields = {"genre": ["rock", "rock", "rock", "rock", "rock", None, "pop"]}
+    names = name_clusters(labels, fields=fields)
+    assert set(names) == {0, 1, 2}  # noise gets no playlist
+    assert names[1] == "rock" and names[0] == "rock (2)"  # the bigger cluster keeps the name
+    assert names[2] == "cluster 2"
+    assert len({n.casefold() for n in names.values()}) == len(names)
+
+
+def test_template_numbers_and_errors():
+    names = {3: "rock", 12: "jazz"}
+    assert apply_template(names, "{number:02d} {name}") == {3: "03 rock", 12: "12 jazz"}
+    assert apply_template(names, "Mix") == {3: "Mix", 12: "Mix (2)"}
+    with pytest.raises(ValueError, match="template"):
+        apply_template(names, "{title}")
+
+
+WINDOWS_BAD = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("rock · guitar · fast", "rock · guitar · fast"),
+        ('AC/DC: "live"?', "AC_DC_ _live__"),
+        ("con", "_con"),
+        ("NUL.m3u8", "_NUL.m3u8"),
+        ("com1 ", "_com1"),
+        ("LPT¹", "_LPT¹"),
+        ("console", "console"),
+        ("...hidden", "hidden"),
+        ("trailing. . ", "trailing"),
+        ("tab\tnew\nline", "tab_new_line"),
+        ("", "playlist"),
+        ("...", "playlist"),
+    ],
+)
+def test_safe_filename(name, expected):
+    assert safe_filename(name) == expected
+
+
+def test_safe_filename_caps_bytes_without_cutting_a_character():
+    long = "é" * 300  # 2 bytes each
+    out = safe_filename(long, max_bytes=101)
+    assert out == "é" * 50
+    assert len(out.encode("utf-8")) <= 101
+
+
+def test_safe_filenames_are_unique_and_valid_everywhere():
+    names = {0: "a/b", 1: "a_b", 2: "A_B", 3: "x" * 400 + "1", 4: "x" * 400 + "2"}
+    files = safe_filenames(names)
+    assert len({f.casefold() for f in files.values()}) == 5
+    for f in files.values():
+        assert not WINDOWS_BAD.search(f)
+        assert not f.endswith((".", " "))
+        assert len(f.encode("utf-8")) <= 210
