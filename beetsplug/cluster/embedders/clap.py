@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .base import Embedder, EmbedderError, Embedding
-from .torchdevice import DEEP_EXTRA, half_on_cuda, require_torch, resolve_device, torch
+from .torchcommon import (
+    DEEP_EXTRA,
+    fingerprint,
+    half_on_cuda,
+    require_torch,
+    resolve_device,
+    torch,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -20,6 +26,7 @@ DEFAULT_MODEL = "laion/clap-htsat-unfused"
 MUSIC_MODEL = "laion/larger_clap_music"
 # Bump when the front end, the windowing or the output of this module changes.
 _CODE_VERSION = "1"
+_CONFIGS = ("config.json", "preprocessor_config.json", "processor_config.json")
 
 
 class ClapEmbedder(Embedder):
@@ -52,7 +59,10 @@ class ClapEmbedder(Embedder):
         self.dim = int(net.config.projection_dim)
         local = Path(model).expanduser().is_dir()
         label = folder.resolve().name if local else model
-        self.version = f"{_CODE_VERSION}:{label}:{fingerprint(folder)}"
+        files = sorted(folder.iterdir())
+        weights = [p for p in files if p.suffix in (".safetensors", ".bin")]
+        configs = [p for p in files if p.name in _CONFIGS]
+        self.version = f"{_CODE_VERSION}:{label}:{fingerprint(weights, configs)}"
         # About 0.1-0.2 s per window on one CPU core; a GPU wants large batches.
         self.batch_windows = 128 if self.device.type == "cuda" else 8
 
@@ -174,18 +184,3 @@ def _quiet_transformers() -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
         if bar:
             hf_logging.enable_progress_bar()
-
-
-def fingerprint(folder: Path) -> str:
-    """Identifies the weights cheaply: configs in full, weight files by size and edges."""
-    digest = hashlib.sha1()
-    for path in sorted(folder.iterdir()):
-        if path.name in ("config.json", "preprocessor_config.json", "processor_config.json"):
-            digest.update(path.name.encode() + path.read_bytes())
-        elif path.suffix in (".safetensors", ".bin"):
-            size = path.stat().st_size
-            with open(path, "rb") as f:
-                head = f.read(1 << 16)
-                f.seek(max(0, size - (1 << 16)))
-                digest.update(f"{path.name}:{size}".encode() + head + f.read())
-    return digest.hexdigest()[:10]

@@ -1,8 +1,9 @@
-"""Shared by the torch backends: the optional import, the device choice and the precision."""
+"""Shared by the torch backends: the optional import, device, precision, weight fingerprints."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from typing import TYPE_CHECKING
 
 from .base import EmbedderError
@@ -13,7 +14,8 @@ except ImportError:  # the deep extra is optional; backends raise a clear error 
     torch = None
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
 
 DEEP_EXTRA = "pip install 'beets-cluster[deep]'"
 
@@ -44,3 +46,19 @@ def half_on_cuda(device: torch.device) -> Iterator[None]:
             yield
     else:
         yield
+
+
+def fingerprint(weights: Iterable[Path], configs: Iterable[Path] = ()) -> str:
+    """Identifies weights cheaply: configs in full; weight files by name, size, first and last
+    64 KiB (a torch zip ends with the CRC32 of every tensor, a safetensors file starts with its
+    header), so nothing hundreds of MB long is read at start-up."""
+    digest = hashlib.sha1()
+    for path in configs:
+        digest.update(path.name.encode() + path.read_bytes())
+    for path in weights:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+            f.seek(max(0, size - (1 << 16)))
+            digest.update(f"{path.name}:{size}".encode() + head + f.read())
+    return digest.hexdigest()[:10]
