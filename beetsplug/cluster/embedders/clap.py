@@ -37,8 +37,9 @@ class ClapEmbedder(Embedder):
     tracks by cosine should normalise the pooled vector again. The log-mel front end follows the
     checkpoint's `preprocessor_config.json` but runs in torch on the model's device (the
     transformers extractor is numpy-only); its output matches the extractor's.
-    On CUDA the network runs in fp16 autocast; this is not part of `version` (the same model on
-    CPU and GPU agree to about 1e-3), so moving a library between machines re-analyses nothing.
+    On CUDA the network runs in fp16 autocast. Precision is not part of `version`: fp16 rounding
+    is small next to the distances between tracks, and moving a library between a GPU machine
+    and a CPU one should not re-analyse it.
     """
 
     name = "clap"
