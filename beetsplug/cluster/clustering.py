@@ -28,21 +28,22 @@ class Model:
     components: np.ndarray  # (n_components, dim)
     pca_mean: np.ndarray
     centroids: np.ndarray  # (k, n_components)
+    numbers: np.ndarray  # (k,) the cluster number of each centroid row
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
         return (Z - self.pca_mean) @ self.components.T
 
     def assign(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest centroid and the distance to it, for each row of X (raw vectors)."""
+        """Nearest centroid's cluster number and the distance to it, per row of X (raw vectors)."""
         d = _distances(self.transform(X), self.centroids)
-        labels = d.argmin(axis=1)
-        return labels, d[np.arange(len(labels)), labels]
+        rows = d.argmin(axis=1)
+        return self.numbers[rows], d[np.arange(len(rows)), rows]
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         np.savez(buf, mean=self.mean, scale=self.scale, components=self.components,
-                 pca_mean=self.pca_mean, centroids=self.centroids)
+                 pca_mean=self.pca_mean, centroids=self.centroids, numbers=self.numbers)
         return buf.getvalue()
 
     @classmethod
@@ -107,7 +108,8 @@ def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
     order = _size_order(raw, centroids)
     labels = np.where(raw >= 0, np.argsort(order)[np.maximum(raw, 0)], -1)
     centroids = centroids[order]
-    model = Model(r.mean, r.scale, r.components, r.pca_mean, centroids)
+    model = Model(r.mean, r.scale, r.components, r.pca_mean, centroids,
+                  np.arange(1, len(centroids) + 1))
     dist = _distances(r.P, centroids)[np.arange(len(labels)), np.maximum(labels, 0)]
     return Clustering(labels, np.where(labels >= 0, dist, np.nan), model)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -34,6 +35,8 @@ class Embedder(ABC):
     dim: int
     tag_names: tuple[str, ...] = ()
     batch_windows: int = 32  # how many windows the pipeline should hand over at once
+    # Columns of the vector that name a playlist by ear ("tempo", "brightness", "energy").
+    descriptor_columns: ClassVar[dict[str, int]] = {}
 
     @abstractmethod
     def embed(self, windows: np.ndarray) -> Embedding:
