@@ -19,26 +19,26 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[_var] = "1"
 
-import argparse  # noqa: E402
-import csv  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from itertools import zip_longest  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import csv
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from itertools import zip_longest
+from pathlib import Path
 
-import librosa  # noqa: E402
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-import soxr  # noqa: E402
-from sklearn.cluster import KMeans  # noqa: E402
-from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
+import librosa
+import numpy as np
+import soundfile as sf
+import soxr
+from sklearn.cluster import KMeans
+from sklearn.decomposition import PCA
+from sklearn.metrics import normalized_mutual_info_score
+from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from beetsplug.cluster.features import SAMPLE_RATE, WINDOW_SECONDS, window_features  # noqa: E402
+from beetsplug.cluster.features import SAMPLE_RATE, WINDOW_SECONDS, window_features
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotify-dev"
 NAIVE_SR = 22050
