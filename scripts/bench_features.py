@@ -6,6 +6,8 @@ One run, one core, the same clips for both:
   (b) ours:  soundfile + soxr to our rate, 5 s windows, `window_features`.
 Prints seconds per track (wall and CPU) for both and the ratio, then NMI against the genre
 labels for k=4: chunk_average -> StandardScaler -> PCA(0.95) -> KMeans(n_init=10, seed 0).
+When the `bliss-audio` wheel (Python binding of bliss-rs) is installed, it runs as a third
+contestant on the same clips: its own decoder and its 23 features per track.
 
     python scripts/bench_features.py            # all 200 clips of emotify-dev
     python scripts/bench_features.py --n 40     # a quicker look (balanced across genres)
@@ -16,11 +18,18 @@ from __future__ import annotations
 import os
 
 # One core: set before numpy (and its BLAS) is imported anywhere.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for _var in (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+    "RAYON_NUM_THREADS",
+):
     os.environ[_var] = "1"
 
 import argparse
 import csv
+import importlib.util
 import sys
 import time
 import warnings
@@ -98,6 +107,12 @@ def ours(path: Path) -> np.ndarray:
     return window_features(cut(mono, SAMPLE_RATE), SAMPLE_RATE).mean(axis=0)
 
 
+def bliss(path: Path) -> np.ndarray:
+    import bliss_audio  # optional peer, imported only when present
+
+    return np.asarray(bliss_audio.Song(str(path)).analysis, dtype=np.float64)
+
+
 def timed(fn: Callable[[Path], np.ndarray], paths: list[Path]) -> tuple[np.ndarray, float, float]:
     """Vectors plus wall and CPU seconds per track (CPU time is robust to a busy machine)."""
     fn(paths[0])  # warm-up: imports, filter-bank caches, librosa's lazy loads
@@ -124,14 +139,17 @@ def main() -> None:
     warnings.filterwarnings("ignore", category=UserWarning)  # librosa's n_fft warnings
 
     print(f"{len(paths)} clips, one core, {WINDOW_SECONDS:g} s windows")
+    contestants = [("naive (librosa, 22050 Hz)", naive), (f"ours ({SAMPLE_RATE} Hz)", ours)]
+    if importlib.util.find_spec("bliss_audio") is not None:
+        contestants.append(("bliss-audio (Rust)", bliss))
     results = {}
-    for name, fn in (("naive (librosa, 22050 Hz)", naive), (f"ours ({SAMPLE_RATE} Hz)", ours)):
+    for name, fn in contestants:
         vectors, wall, cpu = timed(fn, paths)
         results[name] = (wall, cpu, nmi(vectors, labels), vectors.shape[1])
     print(f"{'':28s} {'wall s/track':>12s} {'cpu s/track':>12s} {'dim':>5s} {'NMI k=4':>8s}")
     for name, (wall, cpu, score, dim) in results.items():
         print(f"{name:28s} {wall:12.4f} {cpu:12.4f} {dim:5d} {score:8.3f}")
-    (nw, nc, _, _), (ow, oc, _, _) = results.values()
+    (nw, nc, _, _), (ow, oc, _, _) = list(results.values())[:2]
     print(f"speed-up per track: wall {nw / ow:.1f}x, cpu {nc / oc:.1f}x")
 
 
