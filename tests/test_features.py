@@ -138,3 +138,12 @@ def test_embedder(emotify):
         emb.embed(windows[0])
     with pytest.raises(ValueError):
         HandcraftedEmbedder(window_seconds=0.5)
+
+
+def test_too_short_or_misshapen_windows_are_refused():
+    with pytest.raises(ValueError):
+        window_features(np.zeros((2, SR // 2), np.float32), SR)
+    with pytest.raises(ValueError):
+        window_features(np.zeros((2, 3, N), np.float32), SR)
+    # Exactly the minimum still works, and a 1-D array is one window.
+    assert window_features(np.zeros(SR, np.float32), SR).shape == (1, len(FEATURE_NAMES))

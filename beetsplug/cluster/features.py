@@ -33,6 +33,7 @@ ROLLOFF = 0.85
 CONTRAST_FMIN = 200.0
 CONTRAST_QUANTILE = 0.02
 TEMPO_RANGE = (30.0, 300.0)  # BPM searched by the autocorrelation
+MIN_SECONDS = 1.0  # shorter windows leave the tempo search no lags to look at
 _EPS = 1e-10
 _BLOCK = 16  # bins per block in the rolloff search
 
@@ -235,16 +236,25 @@ def _spectrum(windows: np.ndarray, plan: _Plan) -> np.ndarray:
     return spec.real**2 + spec.imag**2
 
 
+def _as_windows(windows: np.ndarray, sr: int) -> np.ndarray:
+    windows = np.ascontiguousarray(np.atleast_2d(windows), dtype=np.float32)
+    if windows.ndim != 2 or windows.shape[1] < MIN_SECONDS * sr:
+        raise ValueError(
+            f"windows must be (n, >= {MIN_SECONDS:g} s of samples), got {windows.shape}"
+        )
+    return windows
+
+
 def pitch_class_profile(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, 12) mean chroma, C first, before the key-invariant rotation of `window_features`."""
-    windows = np.ascontiguousarray(np.atleast_2d(windows), dtype=np.float32)
+    windows = _as_windows(windows, sr)
     plan = _plan(sr)
     return _chroma(_spectrum(windows, plan), plan)
 
 
 def window_features(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, samples) float mono windows at `sr` -> (n, len(feature_names(sr))) float32."""
-    windows = np.ascontiguousarray(np.atleast_2d(windows), dtype=np.float32)
+    windows = _as_windows(windows, sr)
     plan = _plan(sr)
     power = _spectrum(windows, plan)
     mag = np.sqrt(power)

@@ -25,9 +25,10 @@ class HandcraftedEmbedder(Embedder):
     batch_windows = 32  # ~7 MB of spectrogram per batch at 11025 Hz
 
     def __init__(self, window_seconds: float = features.WINDOW_SECONDS) -> None:
-        if window_seconds < 1.0:
-            # The tempo search needs a few beats of 30 BPM (2 s per beat) at the very least.
-            raise ValueError(f"window_seconds must be at least 1 s, got {window_seconds}")
+        if window_seconds < features.MIN_SECONDS:
+            raise ValueError(
+                f"window_seconds must be at least {features.MIN_SECONDS:g} s, got {window_seconds}"
+            )
         self.window_seconds = float(window_seconds)
         self.version = f"{self.FEATURE_VERSION}-{self.sample_rate}hz-{self.window_seconds:g}s"
 
