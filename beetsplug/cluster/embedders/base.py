@@ -18,7 +18,9 @@ class Embedding:
     """What a backend returns for a batch of windows."""
 
     vectors: np.ndarray  # (n_windows, dim) float32
-    tags: np.ndarray | None = None  # (n_windows, len(tag_names)) probabilities, if the model has tags
+    tags: np.ndarray | None = (
+        None  # (n_windows, len(tag_names)) probabilities, if the model has tags
+    )
 
 
 class Embedder(ABC):
