@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from beetsplug.cluster import features
@@ -23,6 +25,10 @@ class HandcraftedEmbedder(Embedder):
     dim = len(features.FEATURE_NAMES)
     feature_names = features.FEATURE_NAMES
     batch_windows = 32  # ~7 MB of spectrogram per batch at 11025 Hz
+    descriptor_columns: ClassVar[dict[str, int]] = {
+        key: features.FEATURE_NAMES.index(column)
+        for key, column in (("tempo", "log2_tempo"), ("brightness", "log_centroid"),
+                            ("energy", "rms_db"))}
 
     def __init__(self, window_seconds: float = features.WINDOW_SECONDS) -> None:
         if window_seconds < features.MIN_SECONDS:
