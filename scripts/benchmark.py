@@ -1,16 +1,18 @@
-"""Hand-crafted features: our one-spectrogram extractor against the seed reports' naive recipe.
+"""Benchmark of the hand-crafted path: per track against the naive recipe, then the whole run.
 
-One run, one core, the same clips for both:
+Part 1, one core, the same clips for both:
   (a) naive: librosa.load at 22050 Hz, then every librosa feature on its own from `y` (each one
       computes its own STFT), per 5 s chunk, frame means per chunk;
-  (b) ours:  soundfile + soxr to our rate, 5 s windows, `window_features`.
+  (b) ours:  the project's own code: `audio.decode_windows` + `HandcraftedEmbedder.embed`.
 Prints seconds per track (wall and CPU) for both and the ratio, then NMI against the genre
 labels for k=4: chunk_average -> StandardScaler -> PCA(0.95) -> KMeans(n_init=10, seed 0).
 When the `bliss-audio` wheel (Python binding of bliss-rs) is installed, it runs as a third
 contestant on the same clips: its own decoder and its 23 features per track.
+Part 2, all cores: `Pipeline.analyse` over half the clips, then all of them, each into a fresh
+store: wall-clock and the peak resident memory of all processes together.
 
-    python scripts/bench_features.py            # all 200 clips of emotify-dev
-    python scripts/bench_features.py --n 40     # a quicker look (balanced across genres)
+    python scripts/benchmark.py            # all 200 clips of emotify-dev
+    python scripts/benchmark.py --n 40     # a quicker look (balanced across genres)
 """
 
 from __future__ import annotations
@@ -39,15 +41,18 @@ from pathlib import Path
 
 import librosa
 import numpy as np
-import soundfile as sf
-import soxr
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from beetsplug.cluster.features import SAMPLE_RATE, WINDOW_SECONDS, window_features
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_pipeline import run as run_pipeline
+
+from beetsplug.cluster.audio import decode_windows
+from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
+from beetsplug.cluster.features import SAMPLE_RATE, WINDOW_SECONDS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotify-dev"
 NAIVE_SR = 22050
@@ -98,13 +103,12 @@ def naive(path: Path) -> np.ndarray:
     return np.mean(rows, axis=0)
 
 
+EMBEDDER = HandcraftedEmbedder()
+
+
 def ours(path: Path) -> np.ndarray:
-    y, sr = sf.read(path, dtype="float32", always_2d=True)
-    # A mat-vec downmix: y.mean(axis=1) over a (samples, 2) array costs as much as decoding.
-    mono = y @ np.full(y.shape[1], 1.0 / y.shape[1], dtype=np.float32)
-    if sr != SAMPLE_RATE:
-        mono = soxr.resample(mono, sr, SAMPLE_RATE)
-    return window_features(cut(mono, SAMPLE_RATE), SAMPLE_RATE).mean(axis=0)
+    audio = decode_windows(path, EMBEDDER.sample_rate, EMBEDDER.window_seconds, PADDING_THRESHOLD)
+    return EMBEDDER.embed(audio.windows).vectors.mean(axis=0)
 
 
 def bliss(path: Path) -> np.ndarray:
@@ -151,6 +155,13 @@ def main() -> None:
         print(f"{name:28s} {wall:12.4f} {cpu:12.4f} {dim:5d} {score:8.3f}")
     (nw, nc, _, _), (ow, oc, _, _) = list(results.values())[:2]
     print(f"speed-up per track: wall {nw / ow:.1f}x, cpu {nc / oc:.1f}x")
+
+    workers = os.cpu_count() or 1
+    print(f"\nwhole run, Pipeline.analyse, {workers} worker processes:")
+    for subset in (paths[::2], paths):
+        wall, peak, n = run_pipeline([str(p) for p in subset], "handcrafted", workers)
+        print(f"{n:4d} clips: {wall:6.1f} s wall, {n / wall:5.1f} tracks/s, "
+              f"peak RSS (all processes) {peak / 2**20:6.0f} MiB")
 
 
 if __name__ == "__main__":
