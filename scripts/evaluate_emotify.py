@@ -1,0 +1,62 @@
+"""Judge the product's clustering on a labelled folder (default: all 200 emotify-dev clips).
+
+Goes through the real path: Pipeline.analyse into a store, Pipeline.cluster (scale, PCA, the
+chosen method), then the evaluation measures against the genre labels, for each -k given
+(`auto` too), and optionally the map of the last one. The store is kept (default
+bench-out/emotify-<backend>.db), so a second run only clusters.
+
+    python scripts/evaluate_emotify.py -k 4 -k auto [--backend musicnn] [--plot map.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from emotify import EMOTIFY, REPO, labelled_clips
+
+from beetsplug.cluster import evaluation, judge
+from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.settings import METHODS, Settings
+from beetsplug.cluster.store import Store
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-k", action="append", default=None, help="k or 'auto' (repeatable)")
+    ap.add_argument("--backend", default="handcrafted")
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--method", default="kmeans", choices=METHODS)
+    ap.add_argument("--aggregate", default="chunk_average")
+    ap.add_argument("--folder", type=Path, default=EMOTIFY)
+    ap.add_argument("--store", type=Path, default=None)
+    ap.add_argument("--plot", type=Path, default=None, help="map of the last run (PNG)")
+    args = ap.parse_args()
+    store_path = args.store or REPO / "bench-out" / f"emotify-{args.backend}.db"
+    labels = labelled_clips(args.folder)
+    tracks = [Track(p, duration=None) for p in labels]
+    store = Store(store_path)
+    base = Settings(backend=args.backend, model=args.model, method=args.method,
+                    aggregate=args.aggregate, workers=os.cpu_count() or 1, store_path=store_path,
+                    playlist_dir=store_path.parent / "playlists")
+    report = Pipeline(base, store).analyse(tracks)
+    print(f"{len(tracks)} clips: {report.analysed} analysed now, {report.cached} from the store, "
+          f"{len(report.failed) + len(report.known_failures)} failed")
+    table = {}
+    for k in args.k or ["4"]:
+        pipe = Pipeline(base.with_(n_clusters=None if k == "auto" else int(k)), store)
+        run = pipe.cluster(tracks)
+        if run.scan:
+            print(run.scan.render())
+        row = store.last_run(pipe.embedder.name)
+        table[f"k={k}" + (f" ({run.k})" if k == "auto" else "")] = judge.evaluate(store, row, labels)
+    print(f"backend {args.backend}, method {args.method}, {args.aggregate}:")
+    print(evaluation.format_table(table))
+    if args.plot:
+        for f in judge.draw(store, store.last_run(pipe.embedder.name), args.plot):
+            print(f"wrote {f}")
+
+
+if __name__ == "__main__":
+    main()
