@@ -34,6 +34,10 @@ class Model:
         Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
         return (Z - self.pca_mean) @ self.components.T
 
+    def raw_centroids(self) -> np.ndarray:
+        """The centroids back in the space of the raw vectors (to compare two runs' models)."""
+        return (self.centroids @ self.components + self.pca_mean) * self.scale + self.mean
+
     def assign(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nearest centroid's cluster number and the distance to it, per row of X (raw vectors)."""
         d = _distances(self.transform(X), self.centroids)

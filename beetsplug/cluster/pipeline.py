@@ -164,7 +164,10 @@ class Pipeline:
 
         previous = self.store.last_run(emb.name)
         before = self.store.assignments(previous["id"]) if previous else {}
-        numbers, ari = runs.stable_numbers(kept, labels, {p: c for p, (c, _, _) in before.items()})
+        numbers, ari = runs.stable_numbers(
+            kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model,
+            clustering.Model.from_bytes(previous["model"])
+            if previous and previous["version"] == emb.version else None)
         same_template = previous and json.loads(previous["params"]).get(
             "template") == s.playlist_template
         names = runs.playlist_names(

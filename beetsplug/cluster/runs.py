@@ -11,20 +11,30 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import identities, naming
+from . import clustering, identities, naming
 
 NOISE = -1
 
 
-def stable_numbers(paths: list[str], labels: np.ndarray,
-                   previous: Mapping[str, int] | None) -> tuple[dict[int, int], float | None]:
-    """label -> cluster number, and the ARI between the previous and the new assignment."""
+def stable_numbers(paths: list[str], labels: np.ndarray, previous: Mapping[str, int] | None,
+                   model: clustering.Model, previous_model: clustering.Model | None = None,
+                   ) -> tuple[dict[int, int], float | None]:
+    """label -> cluster number, and the ARI between the previous and the new assignment.
+
+    Shared tracks decide; where a new cluster shares none with any old one, the nearest old
+    centroid (mapped into this run's space) stands in, so the same k keeps the same numbers.
+    """
     clusters = sorted({int(x) for x in labels if x != NOISE})
     if not previous:
         return {c: c + 1 for c in clusters}, None
     new = {p: int(x) for p, x in zip(paths, labels) if x != NOISE}
     old = {p: c for p, c in previous.items() if c != NOISE}
-    mapping = identities.match_clusters(old, new)
+    centroids = {}
+    if previous_model is not None and previous_model.mean.shape == model.mean.shape:
+        old_in_new = model.transform(previous_model.raw_centroids())
+        centroids = {"old_centroids": dict(zip(previous_model.numbers.tolist(), old_in_new)),
+                     "new_centroids": dict(enumerate(model.centroids))}
+    mapping = identities.match_clusters(old, new, **centroids)
     numbered = {p: mapping[c] for p, c in new.items()}
     ari = identities.assignment_ari(old, numbered)
     return {c: mapping[c] for c in clusters}, None if np.isnan(ari) else float(ari)
