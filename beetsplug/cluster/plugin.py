@@ -12,6 +12,7 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
 from . import embedders, playlists
+from .daemon_command import clusterd_command
 from .errors import ClusterError
 from .items import apply_assignments, item_path, track_of
 from .pipeline import AnalysisReport, ClusterRun, Pipeline
@@ -90,7 +91,7 @@ class ClusterPlugin(BeetsPlugin):
                      help="show the clusters; write no playlist, tag or run")
         p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
         cmd.func = self.command
-        return [cmd]
+        return [cmd, clusterd_command()]
 
     def settings(self, **overrides) -> Settings:
         return settings_from_config(self.config, **overrides)
