@@ -226,3 +226,16 @@ def test_import_new_adds_unknown_files_to_beets(template, tmp_path, daemons):
     number = int(playlist_of(env, clip).split()[-1])
     out = env.beet("ls", "-f", "$cluster $path", f"path:{clip}").stdout.split()
     assert out == [str(number), str(clip)]
+
+
+def test_recluster_after_two_new_tracks(template, tmp_path, daemons):
+    env = library_copy(template, tmp_path / "lib", recluster_after=2)
+    daemon = daemons(env)
+    copy_clips(pick_clips(per_genre=1, offset=6)[:2], env.music / "incoming")
+    wait_until(lambda: "reclustered" in daemon.text(), 30, "a recluster", daemon)
+    with sqlite3.connect(env.root / "cluster.db") as db:
+        assert db.execute("SELECT count(*), max(k) FROM runs").fetchone() == (2, 4)  # k kept
+    assert sorted(listed(env)) == sorted(str(p) for p in env.music.rglob("*.mp3"))  # 22, once
+    where = {path: name for name, paths in members(env).items() for path in paths}
+    out = env.beet("ls", "-f", "$cluster_playlist|$path").stdout.splitlines()
+    assert len(out) == 20 and all(where[p] == name for name, p in (ln.split("|") for ln in out))
