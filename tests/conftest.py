@@ -78,7 +78,8 @@ class BeetsEnv:
         env = {**os.environ, "BEETSDIR": str(self.config_dir),
                "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
         proc = subprocess.run([sys.executable, "-m", "beets", *args], env=env, text=True,
-                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                              capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                              check=False)
         if check and proc.returncode != 0:
             raise AssertionError(f"beet {' '.join(args)} failed ({proc.returncode}):\n"
                                  f"{proc.stdout}\n{proc.stderr}")

@@ -115,6 +115,13 @@ def rows(env: BeetsEnv) -> dict[str, tuple[float, str | None]]:
         return {p: (a, e) for p, a, e in db.execute("SELECT path, analysed_at, error FROM tracks")}
 
 
+def assigned(env: BeetsEnv, path: Path) -> tuple[int, str]:
+    """(cluster number, playlist name) of a file in the store's last run."""
+    with sqlite3.connect(env.root / "cluster.db") as db:
+        return db.execute("SELECT cluster, playlist FROM assignments WHERE path = ? AND run_id = "
+                          "(SELECT max(id) FROM runs)", [str(path)]).fetchone()
+
+
 def first(env: BeetsEnv, folder: str) -> Path:
     return env.music / folder / min(os.listdir(env.music / folder))
 
@@ -137,10 +144,11 @@ def test_new_clips_are_placed_tagged_and_listed_once(library, daemons):
     after = listed(library)
     assert sorted(after) == sorted(before + [str(p) for p in new])  # each exactly once
     for path in new:
-        name = playlist_of(library, path)
+        number, name = assigned(library, path)
+        assert playlist_of(library, path) == name
         tags = mutagen.File(path)
         assert tags["TXXX:CLUSTER_PLAYLIST"].text == [name]
-        assert tags["TXXX:CLUSTER"].text == [str(int(name.split()[-1]))]
+        assert tags["TXXX:CLUSTER"].text == [str(number)]
     stored = rows(library)
     time.sleep(1.5)  # our own tag writes come back as events: they must not start a new round
     assert rows(library) == stored
@@ -223,7 +231,8 @@ def test_import_new_adds_unknown_files_to_beets(template, tmp_path, daemons):
     daemon = daemons(env)
     (clip,) = copy_clips(pick_clips(per_genre=1, offset=7)[:1], env.music / "incoming")
     wait_until(lambda: str(clip) in listed(env), 15, "the new line", daemon)
-    number = int(playlist_of(env, clip).split()[-1])
+    number, name = assigned(env, clip)
+    assert playlist_of(env, clip) == name
     out = env.beet("ls", "-f", "$cluster $path", f"path:{clip}").stdout.split()
     assert out == [str(number), str(clip)]
 

@@ -15,6 +15,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
+from . import methods
 from .errors import ClusterError
 
 
@@ -27,21 +28,22 @@ class Model:
     components: np.ndarray  # (n_components, dim)
     pca_mean: np.ndarray
     centroids: np.ndarray  # (k, n_components)
+    numbers: np.ndarray  # (k,) the cluster number of each centroid row
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
         return (Z - self.pca_mean) @ self.components.T
 
     def assign(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest centroid and the distance to it, for each row of X (raw vectors)."""
+        """Nearest centroid's cluster number and the distance to it, per row of X (raw vectors)."""
         d = _distances(self.transform(X), self.centroids)
-        labels = d.argmin(axis=1)
-        return labels, d[np.arange(len(labels)), labels]
+        rows = d.argmin(axis=1)
+        return self.numbers[rows], d[np.arange(len(rows)), rows]
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         np.savez(buf, mean=self.mean, scale=self.scale, components=self.components,
-                 pca_mean=self.pca_mean, centroids=self.centroids)
+                 pca_mean=self.pca_mean, centroids=self.centroids, numbers=self.numbers)
         return buf.getvalue()
 
     @classmethod
@@ -57,31 +59,59 @@ class Clustering:
     model: Model
 
 
-def fit(X: np.ndarray, k: int, *, seed: int = 0, pca_variance: float = 0.95,
-        minibatch_threshold: int = 20_000) -> Clustering:
-    """StandardScaler -> PCA (keep `pca_variance`) -> KMeans; MiniBatchKMeans for big inputs."""
+@dataclass(frozen=True)
+class Reduced:
+    """Vectors standardised and projected by PCA, with what it takes to do the same again."""
+
+    P: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+    components: np.ndarray
+    pca_mean: np.ndarray
+
+
+def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> Reduced:
+    """StandardScaler -> PCA keeping `pca_variance` of the variance."""
     X = np.asarray(X, dtype=np.float64)
-    if len(X) < k:
-        raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
     scaler = StandardScaler().fit(X)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     Z = (X - scaler.mean_) / scale
     n_comp = pca_variance if pca_variance < 1.0 and min(Z.shape) > 1 else min(Z.shape)
     pca = PCA(n_components=n_comp, svd_solver="full", random_state=seed).fit(Z)
-    P = pca.transform(Z)
-    if len(X) > minibatch_threshold:
-        km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+    return Reduced(pca.transform(Z), scaler.mean_, scale, pca.components_, pca.mean_)
+
+
+def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
+        pca_variance: float = 0.95, minibatch_threshold: int = 20_000,
+        reduced: Reduced | None = None) -> Clustering:
+    """Cluster raw vectors: reduce, then KMeans (MiniBatchKMeans for big inputs) or `method`.
+
+    Noise tracks of the density methods keep label -1 and distance NaN.
+    """
+    if len(X) < k:
+        raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
+    r = reduced or reduce(X, seed=seed, pca_variance=pca_variance)
+    if method == "kmeans":
+        if len(X) > minibatch_threshold:
+            km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+        else:
+            # n_init=4: on real libraries more restarts barely move the inertia but cost linearly.
+            km = KMeans(n_clusters=k, random_state=seed, n_init=4)
+        raw, centroids = km.fit_predict(r.P), km.cluster_centers_
     else:
-        # n_init=4: on real libraries more restarts barely move the inertia but cost linearly.
-        km = KMeans(n_clusters=k, random_state=seed, n_init=4)
-    raw = km.fit_predict(P)
-    centroids = km.cluster_centers_
+        try:
+            raw, centroids = methods.fit_labels(method, r.P, k, seed)
+        except methods.MethodError as exc:
+            raise ClusterError(str(exc)) from exc
+        if not len(centroids):
+            raise ClusterError(f"{method} found no cluster: every track is noise")
     order = _size_order(raw, centroids)
-    labels = np.argsort(order)[raw]
+    labels = np.where(raw >= 0, np.argsort(order)[np.maximum(raw, 0)], -1)
     centroids = centroids[order]
-    model = Model(scaler.mean_, scale, pca.components_, pca.mean_, centroids)
-    dist = _distances(P, centroids)[np.arange(len(labels)), labels]
-    return Clustering(labels, dist, model)
+    model = Model(r.mean, r.scale, r.components, r.pca_mean, centroids,
+                  np.arange(1, len(centroids) + 1))
+    dist = _distances(r.P, centroids)[np.arange(len(labels)), np.maximum(labels, 0)]
+    return Clustering(labels, np.where(labels >= 0, dist, np.nan), model)
 
 
 def vote(window_labels: np.ndarray, window_dist: np.ndarray, owners: np.ndarray,
@@ -106,7 +136,7 @@ def vote(window_labels: np.ndarray, window_dist: np.ndarray, owners: np.ndarray,
 
 def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Old label indices sorted by size (desc), ties by centroid coordinates."""
-    sizes = np.bincount(labels, minlength=len(centroids))
+    sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
     keys = sorted(range(len(centroids)), key=lambda c: (-sizes[c], tuple(np.round(centroids[c], 9))))
     return np.array(keys)
 

@@ -35,7 +35,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
         placed = []
         for m in mats:
             wl, wd = model.assign(m)
-            label, dist = clustering.vote(wl, wd, np.zeros(len(m), dtype=int), 1)
+            label, dist = clustering.vote(wl, wd, np.zeros(len(m), dtype=int), 1)  # numbers
             placed.append((int(label[0]), float(dist[0])))
     else:
         kept, vecs = store.matrix(paths, emb.name, emb.version)
@@ -43,7 +43,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
     info = {t.path: t for t in tracks}
     out = {}
     for path, (label, dist) in zip(kept, placed):
-        number = int(label) + 1
+        number = int(label)
         name = names.get(number) or pipe.settings.playlist_template.format(number=number)
         store.assign(run["id"], path, number, float(dist), name)
         t = info[path]

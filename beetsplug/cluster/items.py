@@ -16,9 +16,22 @@ def item_path(item) -> str:
     return os.fsdecode(item.path)
 
 
+NAME_FIELDS = ("genre", "year")  # what a playlist is named after when the sound says nothing
+
+
+def field_label(item, field: str):
+    """A beets field's value as one label; list fields (beets 2.14's `genres`) by their first."""
+    value = item.get(field)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if value not in ("", 0) else None
+
+
 def track_of(item) -> Track:
     title = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
-    return Track(item_path(item), item.id, item.get("length") or None, title or None)
+    fields = {f: field_label(item, "genres" if f == "genre" and item.get("genres") else f)
+              for f in NAME_FIELDS}
+    return Track(item_path(item), item.id, item.get("length") or None, title or None, fields)
 
 
 def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, str]], *,

@@ -8,6 +8,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
 from .choose_k import knee_index
+from .errors import ClusterError
 
 NOISE = -1
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
@@ -15,7 +16,7 @@ METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
 WARD_MAX = 8000
 
 
-class MethodError(ValueError):
+class MethodError(ClusterError, ValueError):
     """A method cannot run as asked (unknown name, missing extra); the message says why."""
 
 

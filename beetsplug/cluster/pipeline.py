@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import clustering, embedders, playlists
+from . import choose_k, clustering, embedders, playlists, runs
 from .analysis import Job, run_jobs
 from .audio import window_cap
 from .errors import ClusterError
@@ -26,6 +28,7 @@ class Track:
     item_id: int | None = None
     duration: float | None = None  # a hint for the window cap (beets knows it without decoding)
     title: str | None = None
+    fields: dict | None = None  # beets fields (genre, year, ...) for names
 
 
 @dataclass
@@ -46,6 +49,21 @@ class ClusterRun:
     assignments: dict[str, tuple[int, float, str]]  # path -> (cluster number, distance, playlist)
     playlists: dict[str, list[str]]  # name -> paths, closest to the centre first
     unclustered: list[str]  # tracks of the query with no vector (failed or missing)
+    noise: list[str] = field(default_factory=list)  # density methods: in no playlist
+    scan: choose_k.KScan | None = None  # the k scan of `-n auto`
+    previous_ari: float | None = None  # agreement with the previous run, on shared tracks
+
+
+def _fields(tracks: list[Track]) -> dict[str, list] | None:
+    """beets fields per track, aligned with `tracks`, for names when nothing else describes."""
+    keys = sorted({k for t in tracks for k in (t.fields or {})})
+    return {k: [(t.fields or {}).get(k) for t in tracks] for k in keys} or None
+
+
+def _renumbered(model: clustering.Model, numbers: dict[int, int]) -> clustering.Model:
+    """The model with the run's stable cluster numbers in place of the fit's labels."""
+    return dataclasses.replace(model, numbers=np.array([numbers[label] for label in
+                                                         range(len(model.centroids))]))
 
 
 class Pipeline:
@@ -122,39 +140,66 @@ class Pipeline:
         return False
 
     def cluster(self, tracks: list[Track]) -> ClusterRun:
-        """Cluster every track with a vector and record the run; names come from the template."""
+        """Cluster every track with a vector, number and name the clusters, record the run."""
         s, emb = self.settings, self.embedder
-        paths = sorted({t.path for t in tracks})  # sorted: the same library gives the same run
-        if s.aggregate == "chunk_level":
-            kept, mats = self.store.matrix(paths, emb.name, emb.version, windows=True)
-            if not kept:
-                raise ClusterError("no analysed tracks to cluster")
+        info = {t.path: t for t in tracks}
+        paths = sorted(info)  # sorted: the same library gives the same run
+        windowed = s.aggregate == "chunk_level"
+        kept, mats = self.store.matrix(paths, emb.name, emb.version, windows=windowed)
+        if not kept:
+            raise ClusterError("no analysed tracks to cluster")
+        X = np.concatenate(mats) if windowed else np.stack(mats)
+        reduced = clustering.reduce(X, seed=s.seed, pca_variance=s.pca_variance)
+        scan, k = None, s.n_clusters
+        if k is None:
+            low, high = s.k_range
+            scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed)
+            k = scan.best
+        result = clustering.fit(X, k, method=s.method, seed=s.seed, reduced=reduced,
+                                minibatch_threshold=s.minibatch_threshold)
+        labels, dist = result.labels, result.distances
+        if windowed:
             owners = np.concatenate([np.full(len(m), i) for i, m in enumerate(mats)])
-            result = clustering.fit(np.concatenate(mats), s.n_clusters, seed=s.seed,
-                                    pca_variance=s.pca_variance,
-                                    minibatch_threshold=s.minibatch_threshold)
-            labels, dist = clustering.vote(result.labels, result.distances, owners, len(kept))
-        else:
-            kept, vecs = self.store.matrix(paths, emb.name, emb.version)
-            if not kept:
-                raise ClusterError("no analysed tracks to cluster")
-            result = clustering.fit(np.stack(vecs), s.n_clusters, seed=s.seed,
-                                    pca_variance=s.pca_variance,
-                                    minibatch_threshold=s.minibatch_threshold)
-            labels, dist = result.labels, result.distances
-        names = {c: s.playlist_template.format(number=c + 1) for c in range(s.n_clusters)}
-        assignments = {p: (int(c) + 1, float(d), names[int(c)])
-                       for p, c, d in zip(kept, labels, dist)}
-        run = {"backend": emb.name, "version": emb.version, "k": s.n_clusters,
-               "method": s.method, "aggregate": s.aggregate,
-               "params": f'{{"pca_variance": {s.pca_variance}, "seed": {s.seed}}}',
-               "model": result.model.to_bytes()}
+            labels, dist = clustering.vote(labels, dist, owners, len(kept))
+
+        previous = self.store.last_run(emb.name)
+        before = self.store.assignments(previous["id"]) if previous else {}
+        numbers, ari = runs.stable_numbers(kept, labels, {p: c for p, (c, _, _) in before.items()})
+        same_template = previous and json.loads(previous["params"]).get(
+            "template") == s.playlist_template
+        names = runs.playlist_names(
+            labels, numbers, template=s.playlist_template,
+            previous_names={c: n for c, _, n in before.values()} if same_template else None,
+            tags=self._tags(kept), tag_names=self.store.tag_names(emb.name, emb.version),
+            descriptors=self._descriptors(mats, windowed),
+            fields=_fields([info[p] for p in kept]))
+        assignments = {p: (numbers[int(c)], float(d), names[numbers[int(c)]])
+                       for p, c, d in zip(kept, labels, dist) if c != runs.NOISE}
+        params = {"pca_variance": s.pca_variance, "seed": s.seed, "template": s.playlist_template,
+                  "scan": dataclasses.asdict(scan) if scan else None, "previous_ari": ari}
+        run = {"backend": emb.name, "version": emb.version, "k": k, "method": s.method,
+               "aggregate": s.aggregate, "params": json.dumps(params),
+               "model": _renumbered(result.model, numbers).to_bytes()}
         run_id = self.store.save_run(run, ((p, c, d, n) for p, (c, d, n) in assignments.items()))
-        lists: dict[str, list[str]] = {n: [] for n in names.values()}
-        for p in sorted(kept, key=lambda p: (assignments[p][0], assignments[p][1], p)):
+        lists: dict[str, list[str]] = {names[n]: [] for n in sorted(names)}
+        for p in sorted(assignments, key=lambda p: (assignments[p][0], assignments[p][1], p)):
             lists[assignments[p][2]].append(p)
-        unclustered = sorted(set(paths) - set(kept))
-        return ClusterRun(run_id, s.n_clusters, assignments, lists, unclustered)
+        noise = sorted(set(kept) - set(assignments))
+        return ClusterRun(run_id, len(names), assignments, lists,
+                          sorted(set(paths) - set(kept)), noise, scan, ari)
+
+    def _tags(self, paths: list[str]) -> np.ndarray | None:
+        emb = self.embedder
+        found = self.store.tags(paths, emb.name, emb.version)
+        return np.stack([found[p] for p in paths]) if found and len(found) == len(paths) else None
+
+    def _descriptors(self, mats: list[np.ndarray], windowed: bool) -> dict[str, np.ndarray] | None:
+        """Per-track values of the backend's describable columns (tempo, brightness, energy)."""
+        columns = self.embedder.descriptor_columns
+        if not columns:
+            return None
+        tracks = np.stack([m.mean(axis=0) for m in mats]) if windowed else np.stack(mats)
+        return {name: tracks[:, col] for name, col in columns.items()}
 
     def entries(self, run: ClusterRun, tracks: list[Track]) -> dict[str, list[playlists.Entry]]:
         info = {t.path: t for t in tracks}

@@ -14,6 +14,8 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
+from .errors import ClusterError
+
 NOISE = -1
 NOISE_COLOUR = "#b0b0b0"
 PROJECTIONS = ("pca", "tsne", "umap")
@@ -21,7 +23,7 @@ PROJECTIONS = ("pca", "tsne", "umap")
 MAX_POINTS = 5000
 
 
-class PlotError(ValueError):
+class PlotError(ClusterError, ValueError):
     """The map cannot be drawn as asked (missing extra, unknown projection)."""
 
 

@@ -11,22 +11,22 @@ from beets import ui
 from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
-from . import embedders, playlists
+from . import embedders, evaluation, judge, playlists
 from .daemon_command import clusterd_command
 from .errors import ClusterError
-from .items import apply_assignments, item_path, track_of
+from .items import apply_assignments, field_label, item_path, track_of
 from .pipeline import AnalysisReport, ClusterRun, Pipeline
 from .progress import Progress
-from .settings import AGGREGATES, Settings
+from .settings import AGGREGATES, METHODS, Settings
 from .store import Store
 from .tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 
 DEFAULTS = {
-    "clusters": 6, "backend": "handcrafted", "aggregate": "chunk_average", "method": "kmeans",
+    "clusters": 6, "auto_range": "2-12", "backend": "handcrafted", "aggregate": "chunk_average", "method": "kmeans",
     "window_seconds": None, "padding_threshold": 0.5, "max_windows": None,
     "window_quantile": 0.25, "workers": 0, "model": None, "device": "auto",
     "pca_variance": 0.95, "minibatch_threshold": 20_000, "seed": 0,
-    "store": None, "playlist_dir": None, "playlist_template": "Cluster {number:02d}",
+    "store": None, "playlist_dir": None, "playlist_template": "{number:02d} {name}",
     "path_mode": "playlist", "path_prefix": "", "url_encode": False, "grouping": False,
     "auto": False,
 }
@@ -40,7 +40,9 @@ def settings_from_config(view, **overrides) -> Settings:
     library_root = Path(beets_config["directory"].as_filename())
     try:
         s = Settings(
-            n_clusters=int(c["clusters"]), method=c["method"], aggregate=c["aggregate"],
+            n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
+            k_range=tuple(int(x) for x in str(c["auto_range"]).split("-", 1)),
+            method=c["method"], aggregate=c["aggregate"],
             pca_variance=float(c["pca_variance"]), seed=int(c["seed"]),
             minibatch_threshold=int(c["minibatch_threshold"]),
             backend=c["backend"], model=c["model"], device=c["device"],
@@ -82,7 +84,8 @@ class ClusterPlugin(BeetsPlugin):
     def commands(self) -> list[ui.Subcommand]:
         cmd = ui.Subcommand("cluster", help="group tracks by how they sound into playlists")
         p = cmd.parser
-        p.add_option("-n", "--clusters", type="int", help="number of clusters (playlists)")
+        p.add_option("-n", "--clusters", help="number of clusters (playlists), or 'auto'")
+        p.add_option("-m", "--method", choices=list(METHODS), help="clustering method")
         p.add_option("-b", "--backend", choices=list(embedders.BACKENDS), help="track vectors")
         p.add_option("-a", "--aggregate", choices=list(AGGREGATES), help="windows -> track")
         p.add_option("-f", "--force", action="store_true", default=False,
@@ -90,6 +93,15 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="show the clusters; write no playlist, tag or run")
         p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
+        p.add_option("-e", "--evaluate", action="store_true", default=False,
+                     help="print the measures of the run (the last one, unless -n is given)")
+        p.add_option("-l", "--labels", metavar="FIELD",
+                     help="with --evaluate: judge against this beets field (e.g. genre)")
+        p.add_option("--plot", metavar="FILE.png", help="draw a 2-D map of the run's tracks")
+        p.add_option("--projection", choices=["pca", "tsne", "umap"], default="pca",
+                     help="projection of the map (default pca)")
+        p.add_option("--html", action="store_true", default=False,
+                     help="with --plot: also write a self-contained HTML page")
         cmd.func = self.command
         return [cmd, clusterd_command()]
 
@@ -97,12 +109,17 @@ class ClusterPlugin(BeetsPlugin):
         return settings_from_config(self.config, **overrides)
 
     def command(self, lib, opts, args) -> None:
-        s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate)
+        s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate,
+                          method=opts.method)
+        judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
         items = list(lib.items(args))
         if not items:
             raise ui.UserError("cluster: the query matched no tracks")
         try:
-            self._run(lib, items, s, opts)
+            if not judge_only:
+                self._run(lib, items, s, opts)
+            if opts.evaluate or opts.plot:
+                self._judge(lib, items, s, opts)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt:
@@ -130,6 +147,24 @@ class ClusterPlugin(BeetsPlugin):
                                         write=ui.should_write(), grouping=s.write_grouping,
                                         written=store.restamp)
             self._print_summary(run, files, changed)
+        finally:
+            store.close()
+
+    def _judge(self, lib, items, s: Settings, opts) -> None:
+        store = Store(s.store_path)
+        try:
+            run = store.last_run(s.backend)
+            if run is None:
+                raise ClusterError(f"no {s.backend} run to judge yet: run `beet cluster` first")
+            if opts.evaluate:
+                truth = None
+                if opts.labels:
+                    truth = {item_path(i): field_label(i, opts.labels) for i in items}
+                measures = judge.evaluate(store, run, truth)
+                ui.print_(evaluation.format_table({f"run {run['id']} (k={run['k']})": measures}))
+            if opts.plot:
+                for f in judge.draw(store, run, Path(opts.plot), opts.projection, opts.html):
+                    ui.print_(f"cluster: wrote {f}")
         finally:
             store.close()
 
@@ -162,10 +197,18 @@ class ClusterPlugin(BeetsPlugin):
             self._log.warning("file not found: {}", path)
 
     def _print_summary(self, run: ClusterRun, files: list[Path], changed: int) -> None:
+        if run.scan:
+            ui.print_(run.scan.render())
+            ui.print_(f"cluster: k={run.k} chosen by silhouette")
+        if run.previous_ari is not None:
+            ui.print_(f"cluster: agreement with the previous run (ARI) {run.previous_ari:.3f}")
+        if run.noise:
+            ui.print_(f"cluster: {len(run.noise)} tracks are noise and in no playlist")
         by_name = {f.stem: f for f in files}
         width = max(len(n) for n in run.playlists)
         ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
-        for number, (name, paths) in enumerate(run.playlists.items(), start=1):
+        for name, paths in run.playlists.items():
+            number = run.assignments[paths[0]][0] if paths else "-"
             ui.print_(f"{number:>7}  {len(paths):>6}  {name:<{width}}  {by_name.get(name, '-')}")
         if run.unclustered:
             ui.print_(f"cluster: {len(run.unclustered)} tracks have no vector and are in no "

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 AGGREGATES = ("chunk_average", "chunk_level")
+METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
 PATH_MODES = ("playlist", "library", "absolute", "prefix")
 
 
 @dataclass(frozen=True)
 class Settings:
     # Clustering
-    n_clusters: int = 6
+    n_clusters: int | None = 6  # None: choose k by silhouette over k_range
+    k_range: tuple[int, int] = (2, 12)
     method: str = "kmeans"
     aggregate: str = "chunk_average"
     pca_variance: float = 0.95
@@ -33,7 +35,7 @@ class Settings:
     # Output
     store_path: Path = Path("cluster.db")
     playlist_dir: Path = Path("playlists")
-    playlist_template: str = "Cluster {number:02d}"
+    playlist_template: str = "{number:02d} {name}"
     path_mode: str = "playlist"
     path_prefix: str = ""
     url_encode: bool = False
@@ -45,8 +47,12 @@ class Settings:
 
     def check(self) -> None:
         """Raise ValueError with a clear line for any option out of range."""
-        if self.n_clusters < 1:
-            raise ValueError(f"n_clusters must be at least 1, not {self.n_clusters}")
+        if self.n_clusters is not None and self.n_clusters < 1:
+            raise ValueError(f"the number of clusters must be at least 1, not {self.n_clusters}")
+        if not 2 <= self.k_range[0] <= self.k_range[1]:
+            raise ValueError(f"auto_range must be two numbers 2 <= low <= high, not {self.k_range}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}")
         if self.aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}")
         if self.path_mode not in PATH_MODES:

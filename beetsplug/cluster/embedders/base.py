@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 
@@ -17,7 +18,9 @@ class Embedding:
     """What a backend returns for a batch of windows."""
 
     vectors: np.ndarray  # (n_windows, dim) float32
-    tags: np.ndarray | None = None  # (n_windows, len(tag_names)) probabilities, if the model has tags
+    tags: np.ndarray | None = (
+        None  # (n_windows, len(tag_names)) probabilities, if the model has tags
+    )
 
 
 class Embedder(ABC):
@@ -34,6 +37,8 @@ class Embedder(ABC):
     dim: int
     tag_names: tuple[str, ...] = ()
     batch_windows: int = 32  # how many windows the pipeline should hand over at once
+    # Columns of the vector that name a playlist by ear ("tempo", "brightness", "energy").
+    descriptor_columns: ClassVar[dict[str, int]] = {}
 
     @abstractmethod
     def embed(self, windows: np.ndarray) -> Embedding:

@@ -1,0 +1,64 @@
+"""Shared by the torch backends: the optional import, device, precision, weight fingerprints."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import TYPE_CHECKING
+
+from .base import EmbedderError
+
+try:
+    import torch
+except ImportError:  # the deep extra is optional; backends raise a clear error instead
+    torch = None
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from pathlib import Path
+
+DEEP_EXTRA = "pip install 'beets-cluster[deep]'"
+
+
+def require_torch(backend: str) -> None:
+    if torch is None:
+        raise EmbedderError(f"the {backend} backend needs PyTorch: {DEEP_EXTRA}")
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' means the first CUDA GPU when torch sees one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError) as exc:
+        raise EmbedderError(f"unknown torch device {name!r} (use auto, cpu or cuda)") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise EmbedderError(f"device {name!r} asked for, but PyTorch sees no CUDA GPU here")
+    return device
+
+
+@contextlib.contextmanager
+def half_on_cuda(device: torch.device) -> Iterator[None]:
+    """fp16 matmuls/convs on a GPU; autocast keeps norms and reductions in float32."""
+    if device.type == "cuda":
+        with torch.autocast(device_type="cuda", dtype=torch.float16):
+            yield
+    else:
+        yield
+
+
+def fingerprint(weights: Iterable[Path], configs: Iterable[Path] = ()) -> str:
+    """Identifies weights cheaply: configs in full; weight files by name, size, first and last
+    64 KiB (a torch zip ends with the CRC32 of every tensor, a safetensors file starts with its
+    header), so nothing hundreds of MB long is read at start-up."""
+    digest = hashlib.sha1()
+    for path in configs:
+        digest.update(path.name.encode() + path.read_bytes())
+    for path in weights:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+            f.seek(max(0, size - (1 << 16)))
+            digest.update(f"{path.name}:{size}".encode() + head + f.read())
+    return digest.hexdigest()[:10]

@@ -1,0 +1,37 @@
+"""Issue 5 through the real command line: -n auto, --evaluate --labels, --plot, stable numbers."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import GENRES, pick_clips
+
+pytestmark = pytest.mark.slow
+
+
+def test_auto_evaluate_plot_and_stable_numbers(beets_env, tmp_path):
+    beets_env.import_clips(pick_clips(per_genre=10))
+    for genre in GENRES:
+        beets_env.beet("modify", "-y", f"path:{beets_env.music / genre}", f"genre={genre}")
+
+    auto = beets_env.beet("cluster", "-n", "auto")
+    chosen = int(re.search(r"k=(\d+) chosen by silhouette", auto.stdout).group(1))
+    assert 2 <= chosen <= 12
+    assert len(list(beets_env.playlists.glob("*.m3u8"))) == chosen
+
+    four = beets_env.beet("cluster", "-n", "4")
+    assert "agreement with the previous run (ARI)" in four.stdout
+    table = beets_env.beet("cluster", "--evaluate", "--labels", "genre").stdout
+    for measure in ("silhouette", "calinski_harabasz", "davies_bouldin", "nmi", "ari", "purity"):
+        assert measure in table, table
+    png = tmp_path / "map.png"
+    beets_env.beet("cluster", "--plot", str(png))
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    before = {f.name for f in beets_env.playlists.glob("*.m3u8")}
+    beets_env.import_clips(pick_clips(per_genre=1, offset=20)[:2])  # 5 % more tracks
+    again = beets_env.beet("cluster", "-n", "4").stdout
+    ari = float(re.search(r"\(ARI\) ([\d.]+)", again).group(1))
+    if ari > 0.8:  # most tracks stayed together: every playlist keeps its number and name
+        assert {f.name for f in beets_env.playlists.glob("*.m3u8")} == before
