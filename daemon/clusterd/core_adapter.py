@@ -144,13 +144,13 @@ class CoreHandler:
             tracks = [track_of(items[p]) if p in items else Track(p) for p in todo]
             placed = incremental.place_new(self.pipe, tracks)
             self._write_tags(items, [p for p in todo if p not in items], placed)
-            new = 0
+            new = 0  # tracks the store did not have before (a changed file is not new)
             for path in todo:
                 row = self.store.stamp(path, emb.name)
                 if row is not None and row[3] is not None:
                     log.warning("%s recorded as failed: %s", path, row[3])
                 elif row is not None:
-                    new += 1
+                    new += path not in stale
                     log.info("%s -> %s", path, placed[path][2] if path in placed else "no run yet")
             return new
 
