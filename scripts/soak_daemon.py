@@ -1,17 +1,20 @@
 #!/usr/bin/env python
 """Soak the watcher daemon: feed it N audio files in bursts, sample its memory over time.
 
-Starts `python -m clusterd` on a temporary library (its own BEETSDIR and config), copies real
-clips in under fresh names, burst by burst, and samples the daemon's resident memory with psutil.
-After the last burst it waits until the daemon has been idle (no CPU time used) for a while,
-sends SIGTERM, and reports the RSS curve, the growth after warm-up and the exit status.
+Starts `python -m clusterd` on a temporary beets library (its own BEETSDIR and config), first
+imported and clustered with `beet import` + `beet cluster` over `--initial` clips, then copies
+real clips in under fresh names, burst by burst, and samples the daemon's resident memory with
+psutil. After the last burst it waits until the daemon has been idle (no CPU time used) for a
+while, sends SIGTERM, and reports the RSS curve, the growth after warm-up, the exit status and
+how many files reached a playlist.
 
-    python scripts/soak_daemon.py                       # 300 files, test handler
-    python scripts/soak_daemon.py --handler clusterd.core_adapter:build --extra-config x.yaml
+    python scripts/soak_daemon.py                       # 300 files, the real core
+    python scripts/soak_daemon.py --handler clusterd.testing:build --initial 0
 
-The default handler (`clusterd.testing:build`) only records calls, so it measures the daemon's
-own machinery; pass the real core's factory to measure the whole thing. `--extra-config` is
-appended to the generated beets config (e.g. the `cluster:` backend options of the real core).
+The default handler is the real core (every file analysed, placed, tagged, listed); the test
+handler (`clusterd.testing:build`) only records calls, so it measures the daemon's own
+machinery. `--extra-config` is appended to the generated beets config (YAML under `cluster:`
+keys must be indented to continue that section).
 """
 
 from __future__ import annotations
@@ -69,7 +72,9 @@ def main() -> int:
     p.add_argument("--burst", type=int, default=30, help="files per burst")
     p.add_argument("--pause", type=float, default=3.0, help="seconds between bursts")
     p.add_argument("--quiet", type=float, default=0.5, help="cluster.quiet_seconds")
-    p.add_argument("--handler", default="clusterd.testing:build")
+    p.add_argument("--handler", default="clusterd.core_adapter:build")
+    p.add_argument("--initial", type=int, default=20,
+                   help="clips imported and clustered (`beet cluster -n 4`) before the start")
     p.add_argument("--extra-config", type=Path, help="YAML appended to the generated config")
     p.add_argument("--clips", type=Path, default=CLIPS)
     p.add_argument("--warmup", type=float, default=0.25, help="fraction of files = warm-up")
@@ -85,8 +90,10 @@ def main() -> int:
     music.mkdir()
     beetsdir.mkdir()
     config = (
-        f"directory: {music}\nlibrary: {work / 'library.db'}\n"
+        f"directory: {music}\nlibrary: {work / 'library.db'}\nplugins: [cluster]\n"
+        "import: {copy: no, write: yes, duplicate_action: keep}\n"
         f"cluster:\n  quiet_seconds: {args.quiet}\n  max_wait_seconds: {max(30, args.quiet)}\n"
+        "  workers: 1\n"
     )
     if args.extra_config:
         config += args.extra_config.read_text()
@@ -99,6 +106,14 @@ def main() -> int:
         "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1",
     }
+    if args.initial:
+        first = music / "initial"
+        first.mkdir()
+        for clip in clips[:: max(1, len(clips) // args.initial)][: args.initial]:  # all genres
+            shutil.copyfile(clip, first / clip.name)
+        for beet in (["import", "-A", "-s", "-q", str(first)], ["cluster", "-n", "4"]):
+            subprocess.run([sys.executable, "-m", "beets", *beet], env=env, check=True,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
     cmd = [sys.executable, "-m", "clusterd", "--handler", args.handler]
     log = open(work / "daemon.log", "w")  # noqa: SIM115 - closed at the end
     daemon = subprocess.Popen(cmd, env=env, stderr=log, stdout=log)
@@ -117,7 +132,7 @@ def main() -> int:
                 clip = clips[fed[0] % len(clips)]
                 album = music / f"album{fed[0] // args.burst:03d}"
                 album.mkdir(exist_ok=True)
-                shutil.copyfile(clip, album / f"{fed[0]:04d}-{clip.name}")
+                shutil.copyfile(clip, album / f"{fed[0]:04d}-{clip.name}")  # a new file each
                 fed[0] += 1
             time.sleep(args.pause)
             if warm_mark is None and fed[0] >= args.warmup * args.files:
@@ -141,13 +156,16 @@ def main() -> int:
             for line in record.read_text().splitlines()
             if json.loads(line)[0] == "added"
         )
+    listed = sum(1 for f in (music / "Playlists").glob("*.m3u8")
+                 for line in f.read_text().splitlines() if line and not line.startswith("#"))
     warm = samples[(warm_mark or 1) - 1][1]
     end, peak = samples[-1][1], max(s[1] for s in samples[(warm_mark or 1) - 1 :])
     for t, rss, n in samples[:: max(1, len(samples) // 25)]:
         print(f"t={t:6.1f}s  fed={n:4d}  rss={rss:7.1f} MB")
     summary = {
         "files": args.files,
-        "recorded_added": added,
+        "recorded_added": added,  # test handler only
+        "playlist_lines": listed,  # real core: initial + fed, when every file was placed
         "exit_status": rc,
         "rss_after_warmup_mb": round(warm, 1),
         "rss_end_mb": round(end, 1),

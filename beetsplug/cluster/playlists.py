@@ -22,6 +22,7 @@ __all__ = [
     "PathStyle",
     "PlaylistError",
     "add_entry",
+    "move_entries",
     "move_entry",
     "read_playlist",
     "remove_entries",
@@ -143,6 +144,24 @@ def move_entry(
     if old_line is None or new_line is None or old_line == new_line:
         return []
     return _rewrite_all(folder, lambda b: [*b[:-1], new_line] if b[-1] == old_line else b)
+
+
+def move_entries(
+    folder: Path,
+    pairs: Iterable[tuple[Path, Path]],
+    *,
+    mode: str = "playlist",
+    library_root: Path | None = None,
+    prefix: str = "",
+    url_encode: bool = False,
+) -> list[Path]:
+    """Several moves in one pass over our playlists; applied at once, so a swap is safe."""
+    style = PathStyle(mode, library_root, prefix, url_encode)
+    lines = {style.format(Path(o), folder): style.format(Path(n), folder) for o, n in pairs}
+    lines = {o: n for o, n in lines.items() if o is not None and n is not None and o != n}
+    if not lines:
+        return []
+    return _rewrite_all(folder, lambda b: [*b[:-1], lines[b[-1]]] if b[-1] in lines else b)
 
 
 def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:

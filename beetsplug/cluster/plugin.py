@@ -12,6 +12,7 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
 from . import embedders, evaluation, judge, playlists
+from .daemon_command import clusterd_command
 from .errors import ClusterError
 from .items import apply_assignments, field_label, item_path, track_of
 from .pipeline import AnalysisReport, ClusterRun, Pipeline
@@ -102,7 +103,7 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("--html", action="store_true", default=False,
                      help="with --plot: also write a self-contained HTML page")
         cmd.func = self.command
-        return [cmd]
+        return [cmd, clusterd_command()]
 
     def settings(self, **overrides) -> Settings:
         return settings_from_config(self.config, **overrides)

@@ -153,6 +153,47 @@ class Store:
                 self.db.execute("DELETE FROM tracks WHERE path = ?", [p])
                 self.db.execute("DELETE FROM assignments WHERE path = ?", [p])
 
+    def stamp(self, path: str, backend: str) -> tuple[int, float, str, str | None] | None:
+        """(size, mtime, version, error) of one file's row, or None: a cheap per-file check."""
+        row = self.db.execute("SELECT size, mtime, version, error FROM tracks "
+                              "WHERE path = ? AND backend = ?", [path, backend]).fetchone()
+        return tuple(row) if row else None
+
+    def paths(self, backend: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM tracks WHERE backend = ? "
+                                              "ORDER BY path", [backend])]
+
+    def move_many(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Several moves at once, as one rename: a swap (a->b, b->a) keeps both vectors.
+
+        Every old row first goes to a name no file can have (NUL), then to its new path.
+        """
+        pairs = list(pairs)
+        with self.db.atomic():
+            for i, (old, _) in enumerate(pairs):
+                for table in ("tracks", "assignments"):
+                    self.db.execute(f"UPDATE {table} SET path = ? WHERE path = ?",
+                                    [f"\0moving\0{i}", old])
+            for i, (_, new) in enumerate(pairs):
+                for table in ("tracks", "assignments"):
+                    self.db.execute(f"DELETE FROM {table} WHERE path = ?", [new])
+                    self.db.execute(f"UPDATE {table} SET path = ? WHERE path = ?",
+                                    [new, f"\0moving\0{i}"])
+
+    def remove_under(self, prefix: str) -> list[str]:
+        """Forget the file at `prefix` and every file under it (a deleted folder); returns the
+        paths removed. A plain prefix compare, so `a/b` does not take `a/bc`."""
+        folder = prefix.rstrip(os.sep) + os.sep
+        where = "path = ? OR substr(path, 1, ?) = ?"
+        args = [prefix, len(folder), folder]
+        with self.db.atomic():
+            gone = sorted({r[0] for r in self.db.execute(
+                f"SELECT path FROM tracks WHERE {where} UNION "
+                f"SELECT path FROM assignments WHERE {where}", args + args)})
+            self.db.execute(f"DELETE FROM tracks WHERE {where}", args)
+            self.db.execute(f"DELETE FROM assignments WHERE {where}", args)
+        return gone
+
     def failures(self, backend: str) -> list[tuple[str, str]]:
         rows = self.db.execute("SELECT path, error FROM tracks WHERE backend = ? AND error IS NOT "
                                "NULL ORDER BY path", [backend])
@@ -221,6 +262,11 @@ class Store:
         rows = self.db.execute("SELECT path, cluster, distance, playlist FROM assignments "
                                "WHERE run_id = ?", [run_id])
         return {p: (c, d, n) for p, c, d, n in rows}
+
+    def assignment(self, run_id: int, path: str) -> tuple[int, float, str] | None:
+        row = self.db.execute("SELECT cluster, distance, playlist FROM assignments "
+                              "WHERE run_id = ? AND path = ?", [run_id, path]).fetchone()
+        return tuple(row) if row else None
 
     def assign(self, run_id: int, path: str, cluster: int, distance: float, playlist: str) -> None:
         with self.db.atomic():

@@ -11,7 +11,7 @@ from pathlib import Path
 import confuse
 from beets.ui import UserError
 
-from clusterd.config import options_from_config, read_config
+from clusterd.config import add_defaults, options_from_config, read_config
 from clusterd.service import Options, Service
 from clusterd.worker import CoreBinding, Handler
 
@@ -42,7 +42,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None, *, factory: Factory | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None, *, factory: Factory | None = None, config_read: bool = False
+) -> int:
+    """`config_read`: beets has read the config already (`beet clusterd`): keep it as it is at
+    start (command-line overrides included); SIGHUP still re-reads the files."""
     args = parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -50,7 +54,10 @@ def main(argv: Sequence[str] | None = None, *, factory: Factory | None = None) -
     )
     try:
         make = factory or load_factory(args.handler)
-        read_config(args.config)
+        if config_read:
+            add_defaults()
+        else:
+            read_config(args.config)
         options = options_from_config(poll=args.poll)
         core = make(options)
     except CONFIG_ERRORS as exc:

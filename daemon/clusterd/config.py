@@ -16,6 +16,7 @@ DEFAULTS = {
     "quiet_seconds": 2.0,
     "max_wait_seconds": 30.0,
     "recluster_after": 0,  # a full recluster after N new tracks; 0 = never
+    "import_new": False,  # add files beets does not know to the library (as singletons)
 }
 
 
@@ -25,6 +26,11 @@ def read_config(config_file: Path | None = None) -> None:
     config.read(user=True, defaults=True)
     if config_file is not None:
         config.set_file(config_file)
+    add_defaults()
+
+
+def add_defaults() -> None:
+    """The daemon's keys, for a config read by someone else (`beet clusterd`)."""
     config["cluster"].add(DEFAULTS)
 
 

@@ -138,6 +138,8 @@ class Worker(threading.Thread):
                     return
         except self.errors as exc:
             log.error("catch-up scan failed: %s", exc)
+            return
+        log.info("catch-up scan done; watching for changes")
 
     def _maybe_reload(self) -> None:
         if not self._reload_requested.is_set() or self.reload is None:
