@@ -1,0 +1,64 @@
+"""The pipeline's less travelled paths: chunk_level, a network backend, the import stage."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import BeetsEnv, copy_clips, pick_clips
+
+from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.playlists import read_playlist
+from beetsplug.cluster.settings import Settings
+from beetsplug.cluster.store import Store
+
+
+def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
+    clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
+    tracks = [Track(str(p)) for p in clips]
+    store = Store(tmp_path / "s.db")
+    pipe = Pipeline(Settings(aggregate="chunk_level", n_clusters=2, workers=1), store)
+    assert pipe.analyse(tracks).analysed == len(clips)
+    paths, mats = store.matrix([t.path for t in tracks], "handcrafted", pipe.embedder.version,
+                               windows=True)
+    assert len(paths) == len(clips) and all(m.shape == (6, pipe.embedder.dim) for m in mats)
+    run = pipe.cluster(tracks)
+    assert sorted(run.assignments) == sorted(t.path for t in tracks)
+    assert {c for c, _, _ in run.assignments.values()} == {1, 2}
+    # chunk_average on the same store needs no new analysis; chunk_level rows serve it
+    avg = Pipeline(Settings(n_clusters=2, workers=1), store)
+    assert avg.analyse(tracks).analysed == 0
+
+
+def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
+    pytest.importorskip("transformers")
+    from test_clap import save_tiny
+
+    model = save_tiny(tmp_path / "tiny-clap")
+    clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")
+    tracks = [Track(str(p)) for p in clips]
+    store = Store(tmp_path / "s.db")
+    # two decode workers feed the model in the main process, windows batched across tracks
+    pipe = Pipeline(Settings(backend="clap", model=str(model), device="cpu", n_clusters=2,
+                             workers=2), store)
+    report = pipe.analyse(tracks)
+    assert report.analysed == len(clips) and not report.failed
+    _, vecs = store.matrix([t.path for t in tracks], "clap", pipe.embedder.version)
+    assert np.stack(vecs).shape == (len(clips), pipe.embedder.dim)
+    assert len(pipe.cluster(tracks).assignments) == len(clips)
+    assert store.matrix([t.path for t in tracks], "handcrafted", "3-11025hz-5s") == ([], [])
+
+
+@pytest.mark.slow
+def test_import_stage_places_new_tracks(tmp_path, emotify):
+    env = BeetsEnv(tmp_path, auto=True)
+    env.import_clips(pick_clips(per_genre=2))
+    env.beet("cluster", "-n", "2")
+    new = tmp_path / "incoming" / "new.mp3"
+    new.parent.mkdir()
+    shutil.copyfile(pick_clips(per_genre=1, offset=5)[0], new)
+    env.beet("import", "-A", "-s", "-q", str(new))
+    number = int(env.beet("ls", "-f", "$cluster", f"path:{new}").stdout.strip())
+    [playlist] = [f for f in env.playlists.glob(f"{number:02d} *.m3u8")]
+    assert str(new) in [str((playlist.parent / x).resolve()) for x in read_playlist(playlist)]
