@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import sys
 import time
@@ -61,11 +62,12 @@ def plain(embedder: MusicnnEmbedder, wins: np.ndarray) -> np.ndarray:
     return np.concatenate(out)
 
 
-def timed(threads: int, fn) -> float:
+def timed(threads: int, fn) -> tuple[float, float]:
+    """(wall, process CPU) seconds: on a shared machine CPU time shows the work itself."""
     torch.set_num_threads(threads)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def speed(embedder: MusicnnEmbedder, clips: list[np.ndarray], threads: int) -> None:
@@ -76,16 +78,19 @@ def speed(embedder: MusicnnEmbedder, clips: list[np.ndarray], threads: int) -> N
     }
     for n, fn in runs.values():  # warm-up: allocator, oneDNN primitive caches
         timed(n, lambda f=fn: f(clips[0]))
-    totals = dict.fromkeys(runs, 0.0)
+    totals = {name: np.zeros(2) for name in runs}
     names = list(runs)
     for i, wins in enumerate(clips):
         for name in names[i % 3 :] + names[: i % 3]:
             n, fn = runs[name]
             totals[name] += timed(n, lambda f=fn, w=wins: f(w))
     base = totals[names[0]]
-    print(f"speed over {len(clips)} clips of {len(clips[0])} windows (model time per clip):")
-    for name, total in totals.items():
-        print(f"  {name:45s} {1000 * total / len(clips):7.0f} ms  x{base / total:.2f}")
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"speed over {len(clips)} clips of {len(clips[0])} windows, per clip "
+          f"(wall, and process CPU time; load average {load} on {os.cpu_count()} CPUs):")  # fmt: skip
+    for name, (wall, cpu) in totals.items():
+        print(f"  {name:42s} wall {1000 * wall / len(clips):6.0f} ms  x{base[0] / wall:.2f}"
+              f"   cpu {1000 * cpu / len(clips):6.0f} ms  x{base[1] / cpu:.2f}")  # fmt: skip
 
 
 def nmi(embedder: MusicnnEmbedder, threads: int) -> None:
