@@ -128,9 +128,14 @@ def test_missing_wheel_says_the_pip_command(tmp_path, monkeypatch):
         MusicnnEmbedder(cache_dir=tmp_path)
 
 
-def test_unknown_model_and_cache_dir_default(tmp_path, monkeypatch):
+def test_unknown_model_bad_device_and_cache_dir_default(tmp_path, monkeypatch):
     with pytest.raises(EmbedderError, match="MSD_musicnn"):
         MusicnnEmbedder("MSD_vgg", cache_dir=tmp_path)
+    with pytest.raises(EmbedderError, match="device"):
+        MusicnnEmbedder(device="tpu:x", cache_dir=tmp_path)
+    if not torch.cuda.is_available():
+        with pytest.raises(EmbedderError, match="CUDA"):
+            MusicnnEmbedder(device="cuda", cache_dir=tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / "beets-cluster"
 

@@ -127,10 +127,12 @@ class MusicnnEmbedder(Embedder):
             self.device = torch.device(device)
         except RuntimeError as exc:
             raise EmbedderError(f"bad torch device {device!r}: {exc}") from exc
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise EmbedderError(f"device {device!r} asked for, but torch sees no CUDA GPU")
         # fp16 on a GPU (the mel stays float32: 10000 * mel overflows float16)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         # Small chunks on the CPU: one thread's CPU time per window measured lowest at 2
-        # windows (1: +6%, 4: +24%, 10: +70%: the front-end maps fall out of cache), and
+        # windows (1: +2-6%, 4: about +25%, 10: about +70%: the maps fall out of cache), and
         # the front end already runs near the core's fp32 peak. A GPU wants big batches.
         self.chunk = 512 if self.device.type == "cuda" else 2
 
