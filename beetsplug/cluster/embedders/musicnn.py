@@ -156,32 +156,29 @@ class MusicnnEmbedder(Embedder):
         windows = np.asarray(windows, dtype=np.float32)
         if len(windows) == 0:
             return np.zeros((0, self.dim), np.float32), np.zeros((0, 50), np.float32)
+        chunks = [windows[i : i + self.chunk] for i in range(0, len(windows), self.chunk)]
         # as many CPU workers as torch would use threads (torch.set_num_threads governs both)
-        parts = min(torch.get_num_threads(), -(-len(windows) // self.chunk))
-        if self.device.type != "cpu" or parts < 2:
-            return self._forward_chunks(windows)
-        # On the CPU, split the windows between worker threads that each run one intra-op
-        # thread: with torch's own threads every small op ends in a barrier, and on a busy
-        # machine a spinning thread steals the core its partner needs (measured 3x slower
-        # than one thread under load). Independent workers degrade gracefully instead.
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            with ThreadPoolExecutor(parts) as pool:
-                results = list(pool.map(self._forward_chunks, np.array_split(windows, parts)))
-        finally:
-            torch.set_num_threads(previous)
-        return tuple(np.concatenate(r) for r in zip(*results))
+        workers = min(torch.get_num_threads(), len(chunks))
+        if self.device.type != "cpu" or workers < 2:
+            results = [self._forward_chunk(c) for c in chunks]
+        else:
+            # Worker threads with one intra-op thread each, taking chunks as they free up:
+            # with torch's own threads every small op ends in a barrier, and on a busy
+            # machine a spinning thread steals the core its partner needs (measured 3x
+            # slower than one thread under load). Independent workers degrade gracefully.
+            previous = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                with ThreadPoolExecutor(workers) as pool:
+                    results = list(pool.map(self._forward_chunk, chunks))
+            finally:
+                torch.set_num_threads(previous)
+        return np.concatenate([r[0] for r in results]), np.concatenate([r[1] for r in results])
 
-    def _forward_chunks(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pens, logits = [], []
+    def _forward_chunk(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         with torch.inference_mode():
-            for start in range(0, len(windows), self.chunk):
-                patches = self.patches(windows[start : start + self.chunk])
-                pen, logit = self.net(patches.to(self.dtype))
-                pens.append(pen.float().cpu().numpy())
-                logits.append(logit.float().cpu().numpy())
-        return np.concatenate(pens), np.concatenate(logits)
+            pen, logit = self.net(self.patches(windows).to(self.dtype))
+        return pen.float().cpu().numpy(), logit.float().cpu().numpy()
 
     def embed(self, windows: np.ndarray) -> Embedding:
         vectors, logits = self.forward(windows)
