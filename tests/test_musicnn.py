@@ -115,6 +115,14 @@ def test_weights_are_cached_and_a_broken_cache_is_rebuilt(cache, msd, monkeypatc
     assert cached.stat().st_size > 1_000_000
 
 
+def test_a_cache_that_cannot_be_written_still_gives_weights(tmp_path, msd):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache folder should be")
+    window = np.random.default_rng(1).standard_normal((1, 48128)).astype(np.float32) * 0.1
+    got = MusicnnEmbedder(cache_dir=blocked / "cache").embed(window).vectors
+    np.testing.assert_array_equal(got, msd.embed(window).vectors)
+
+
 def _no_wheel(model: str) -> str:
     raise AssertionError("the checkpoint was read although the cache holds the weights")
 

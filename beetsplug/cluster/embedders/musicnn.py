@@ -82,16 +82,23 @@ def load_weights(model: str, cache_dir: Path) -> dict:
         state = state_dict_from_tf(read_checkpoint(prefix))
     except (CheckpointError, KeyError) as exc:
         raise EmbedderError(f"cannot read {prefix}: {exc}; reinstall: {PIP_COMMAND}") from exc
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+    try:
+        _save_atomically(state, cached, save_file, model)
+    except OSError:  # a read-only cache costs a conversion (~1-3 s) per start, no more
+        pass
+    return state
+
+
+def _save_atomically(state: dict, path: Path, save_file, model: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
     try:  # temp file + rename: a concurrent reader never sees half a file
         save_file(state, tmp, metadata={"source": f"musicnn==0.1.0/{model}"})
-        os.replace(tmp, cached)
+        os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return state
 
 
 class MusicnnEmbedder(Embedder):
