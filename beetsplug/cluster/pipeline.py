@@ -75,7 +75,8 @@ class Pipeline:
     @property
     def backend_options(self) -> dict:
         s = self.settings
-        return embedders.backend_options(s.backend, s.model, s.device, s.window_seconds)
+        return embedders.backend_options(s.backend, s.model, s.device, s.window_seconds,
+                                         s.cache_dir)
 
     @property
     def embedder(self) -> embedders.Embedder:

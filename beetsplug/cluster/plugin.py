@@ -56,6 +56,7 @@ def settings_from_config(view, **overrides) -> Settings:
             playlist_template=c["playlist_template"], path_mode=c["path_mode"],
             path_prefix=c["path_prefix"], url_encode=bool(c["url_encode"]),
             library_root=library_root, write_grouping=bool(c["grouping"]),
+            cache_dir=user_cache_dir(),
         )
         s.check()
     except (TypeError, ValueError) as exc:
@@ -64,6 +65,11 @@ def settings_from_config(view, **overrides) -> Settings:
         raise ui.UserError(f"cluster: unknown backend {s.backend!r}; "
                            f"choose one of {', '.join(embedders.BACKENDS)}")
     return s
+
+
+def user_cache_dir() -> Path:
+    """Where converted model weights are kept: $XDG_CACHE_HOME/beets-cluster."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "beets-cluster"
 
 
 def _path(value) -> Path | None:

@@ -31,6 +31,7 @@ class Settings:
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     model: str | None = None  # backend-specific model name, directory or checkpoint file
     device: str = "auto"
+    cache_dir: Path | None = None  # converted model weights (musicnn); the front end picks it
 
     # Output
     store_path: Path = Path("cluster.db")

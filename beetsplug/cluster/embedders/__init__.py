@@ -21,7 +21,7 @@ BACKENDS: dict[str, tuple[str, str, bool]] = {
 
 
 def backend_options(name: str, model: str | None, device: str,
-                    window_seconds: float | None) -> dict:
+                    window_seconds: float | None, cache_dir: Path | None = None) -> dict:
     """Constructor keywords for a backend, from the generic settings."""
     if name not in BACKENDS:
         raise EmbedderError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
@@ -32,7 +32,10 @@ def backend_options(name: str, model: str | None, device: str,
             raise EmbedderError("the panns backend needs a checkpoint: set cluster.model to the "
                                 "path of Cnn14_mAP=0.431.pth (see README, Deep backends)")
         return {"checkpoint": Path(model).expanduser(), "device": device}
-    return {"device": device, **({"model": model} if model else {})}
+    options = {"device": device, **({"model": model} if model else {})}
+    if name == "musicnn" and cache_dir is not None:
+        options["cache_dir"] = cache_dir
+    return options
 
 
 def create(name: str, options: dict) -> Embedder:
