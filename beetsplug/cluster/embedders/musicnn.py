@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Embedder, EmbedderError, Embedding
+from .torchcommon import keep_freed_memory
 
 try:
     import torch
@@ -142,6 +143,8 @@ class MusicnnEmbedder(Embedder):
         # windows (1: +2-6%, 4: about +25%, 10: about +70%: the maps fall out of cache), and
         # the front end already runs near the core's fp32 peak. A GPU wants big batches.
         self.chunk = 512 if self.device.type == "cuda" else 2
+        if self.device.type == "cpu":
+            keep_freed_memory()
 
         net = MusicnnNet(n_classes=len(self.tag_names))
         net.load_state_dict(load_weights(model, cache_dir or default_cache_dir()))
@@ -163,9 +166,12 @@ class MusicnnEmbedder(Embedder):
         windows = np.asarray(windows, dtype=np.float32)
         if len(windows) == 0:
             return np.zeros((0, self.dim), np.float32), np.zeros((0, 50), np.float32)
-        chunks = [windows[i : i + self.chunk] for i in range(0, len(windows), self.chunk)]
         # as many CPU workers as torch would use threads (torch.set_num_threads governs both)
-        workers = min(torch.get_num_threads(), len(chunks))
+        workers = max(1, min(torch.get_num_threads(), len(windows)))
+        # chunks of at most `self.chunk`, their count a multiple of the workers so that the
+        # last round keeps every worker busy (10 windows in chunks of 2 on 2 workers: 3 + 2)
+        rounds = -(-len(windows) // (self.chunk * workers))
+        chunks = np.array_split(windows, min(len(windows), rounds * workers))
         if self.device.type != "cpu" or workers < 2:
             results = [self._forward_chunk(c) for c in chunks]
         else:

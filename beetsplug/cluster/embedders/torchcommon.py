@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 from typing import TYPE_CHECKING
 
@@ -62,3 +63,19 @@ def fingerprint(weights: Iterable[Path], configs: Iterable[Path] = ()) -> str:
             f.seek(max(0, size - (1 << 16)))
             digest.update(f"{path.name}:{size}".encode() + head + f.read())
     return digest.hexdigest()[:10]
+
+
+def keep_freed_memory() -> None:
+    """Ask glibc to keep freed feature maps instead of unmapping them at once.
+
+    By default each tensor of more than a few MB is mmap'ed and munmap'ed per forward pass, so
+    the next pass page-faults it back in: about 2,000 faults per musicnn window, 10-15 % of the
+    CPU time. Process-wide and harmless elsewhere; a no-op off glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    libc.mallopt(m_mmap_threshold, 32 << 20)
+    libc.mallopt(m_trim_threshold, 256 << 20)
