@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html as html_lib
 import os
-import tempfile
+import secrets
 from collections.abc import Mapping
 from io import BytesIO
 from pathlib import Path
@@ -78,8 +78,10 @@ def colours(labels: list[int]) -> dict[int, str]:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
+        # 0o666 under the umask, as any saved picture (tempfile would make it private, 0600)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
