@@ -14,6 +14,7 @@ from .torchcommon import (
     DEEP_EXTRA,
     fingerprint,
     half_on_cuda,
+    log_mel_db,
     require_torch,
     resolve_device,
     torch,
@@ -113,18 +114,7 @@ class _LogMel:
 
     def __call__(self, audio: torch.Tensor) -> torch.Tensor:
         """(n, samples) float32 -> (n, 1, frames, mels), the model's `input_features`."""
-        spec = torch.stft(
-            audio.float(),
-            self.n_fft,
-            hop_length=self.hop,
-            window=self.window,
-            center=True,
-            pad_mode="reflect",
-            return_complex=True,
-        )
-        power = spec.real.square() + spec.imag.square()  # (n, freqs, frames)
-        mel = torch.matmul(power.transpose(1, 2), self.bank)
-        return (10.0 * torch.log10(mel.clamp_min(1e-10))).unsqueeze(1)
+        return log_mel_db(audio, self.n_fft, self.hop, self.window, self.bank)
 
 
 def resolve_model(model: str) -> Path:

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .torchcommon import log_mel_db
+
 SAMPLE_RATE = 32_000
 N_FFT = 1024
 HOP = 320
@@ -41,18 +43,7 @@ class LogMel(nn.Module):
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         """(n, samples) -> (n, 1, frames, mels)."""
-        spec = torch.stft(
-            audio.float(),
-            N_FFT,
-            hop_length=HOP,
-            window=self.window,
-            center=True,
-            pad_mode="reflect",
-            return_complex=True,
-        )
-        power = spec.real.square() + spec.imag.square()  # (n, freqs, frames)
-        mel = torch.matmul(power.transpose(1, 2), self.bank)
-        return (10.0 * torch.log10(mel.clamp_min(1e-10))).unsqueeze(1)
+        return log_mel_db(audio, N_FFT, HOP, self.window, self.bank)
 
 
 class ConvBlock(nn.Module):

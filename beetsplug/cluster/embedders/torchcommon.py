@@ -79,3 +79,14 @@ def keep_freed_memory() -> None:
     m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
     libc.mallopt(m_mmap_threshold, 32 << 20)
     libc.mallopt(m_trim_threshold, 256 << 20)
+
+
+def log_mel_db(audio: torch.Tensor, n_fft: int, hop: int, window: torch.Tensor,
+               bank: torch.Tensor) -> torch.Tensor:
+    """(n, samples) -> (n, 1, frames, mels): centred reflect-padded power STFT, mel bank,
+    10*log10(max(x, 1e-10)), on the audio's device (the GPU too), in float32."""
+    spec = torch.stft(audio.float(), n_fft, hop_length=hop, window=window, center=True,
+                      pad_mode="reflect", return_complex=True)
+    power = spec.real.square() + spec.imag.square()  # (n, freqs, frames)
+    mel = torch.matmul(power.transpose(1, 2), bank)
+    return (10.0 * torch.log10(mel.clamp_min(1e-10))).unsqueeze(1)
