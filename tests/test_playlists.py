@@ -11,6 +11,7 @@ import pytest
 from beetsplug.cluster.playlists import (
     MARKER,
     Entry,
+    PathStyle,
     PlaylistError,
     add_entry,
     move_entry,
@@ -234,9 +235,10 @@ def test_library_mode_incremental(lib: Path, tmp_path: Path) -> None:
     folder = tmp_path / "mpd"
     opts = {"mode": "library", "library_root": lib}
     [c] = write_playlists({"c": entries(lib)[:1]}, folder, **opts)
-    add_entry(c, entries(lib)[2], **opts)
+    style = PathStyle(**opts)
+    add_entry(c, entries(lib)[2], style=style)
     assert read_playlist(c) == ["Björk/Homogenic/01 Hunter.mp3", "雨/歌.ogg"]
-    move_entry(folder, entries(lib)[2].path, lib / "rain.ogg", **opts)
+    move_entry(folder, entries(lib)[2].path, lib / "rain.ogg", style=style)
     assert read_playlist(c) == ["Björk/Homogenic/01 Hunter.mp3", "rain.ogg"]
 
 

@@ -49,7 +49,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
         t = info[path]
         playlists.add_entry(playlist_file(pipe, name),
                             playlists.Entry(Path(path), t.duration, t.title or Path(path).stem),
-                            **_style(pipe))
+                            style=pipe.path_style)
         out[path] = (number, float(dist), name)
     return out
 
@@ -57,22 +57,15 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
 def move(pipe: Pipeline, old: str, new: str) -> None:
     """A file moved: its vectors and playlist lines follow it; nothing is re-analysed."""
     pipe.store.move(old, new)
-    playlists.move_entry(pipe.settings.playlist_dir, Path(old), Path(new), **_style(pipe))
+    playlists.move_entry(pipe.settings.playlist_dir, Path(old), Path(new), style=pipe.path_style)
 
 
 def remove(pipe: Pipeline, paths: list[str]) -> None:
     """Files deleted: forget them and take their lines out of the playlists."""
     pipe.store.remove(paths)
-    playlists.remove_entries(pipe.settings.playlist_dir, [Path(p) for p in paths], **_style(pipe))
+    playlists.remove_entries(pipe.settings.playlist_dir, [Path(p) for p in paths], style=pipe.path_style)
 
 
 def playlist_file(pipe: Pipeline, name: str) -> Path:
-    s = pipe.settings
-    suffix = playlists.PathStyle(s.path_mode, s.library_root, s.path_prefix, s.url_encode).suffix
-    return s.playlist_dir / f"{name}{suffix}"
+    return pipe.settings.playlist_dir / f"{name}{pipe.path_style.suffix}"
 
-
-def _style(pipe: Pipeline) -> dict:
-    s = pipe.settings
-    return {"mode": s.path_mode, "library_root": s.library_root, "prefix": s.path_prefix,
-            "url_encode": s.url_encode}

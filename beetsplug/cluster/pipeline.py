@@ -79,6 +79,12 @@ class Pipeline:
                                          s.cache_dir)
 
     @property
+    def path_style(self) -> playlists.PathStyle:
+        """How this library's playlists spell track paths (the `path_mode` options)."""
+        s = self.settings
+        return playlists.PathStyle(s.path_mode, s.library_root, s.path_prefix, s.url_encode)
+
+    @property
     def embedder(self) -> embedders.Embedder:
         if self._embedder is None:
             self._embedder = embedders.create(self.settings.backend, self.backend_options)

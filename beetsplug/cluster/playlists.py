@@ -16,6 +16,8 @@ from pathlib import Path
 
 from .playlist_paths import PathStyle, PlaylistError
 
+PLAYLIST_RELATIVE = PathStyle()  # the default: entries relative to the playlist file
+
 __all__ = [
     "MARKER",
     "Entry",
@@ -94,14 +96,9 @@ def is_ours(path: Path) -> bool:
 def add_entry(
     path: Path,
     entry: Entry,
-    *,
-    mode: str = "playlist",
-    library_root: Path | None = None,
-    prefix: str = "",
-    url_encode: bool = False,
+    style: PathStyle = PLAYLIST_RELATIVE,
 ) -> bool:
     """Append one entry to playlist `path` (created if missing); False if it was already there."""
-    style = PathStyle(mode, library_root, prefix, url_encode)
     lines = _entry_lines(entry, style, path.parent)
     if lines is None:
         return False
@@ -116,14 +113,9 @@ def add_entry(
 def remove_entries(
     folder: Path,
     paths: Iterable[Path],
-    *,
-    mode: str = "playlist",
-    library_root: Path | None = None,
-    prefix: str = "",
-    url_encode: bool = False,
+    style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
     """Drop these tracks from every playlist of ours in `folder`; return the files rewritten."""
-    style = PathStyle(mode, library_root, prefix, url_encode)
     gone = {style.format(Path(p), folder) for p in paths} - {None}
     return _rewrite_all(folder, lambda b: None if b[-1] in gone else b)
 
@@ -132,14 +124,9 @@ def move_entry(
     folder: Path,
     old: Path,
     new: Path,
-    *,
-    mode: str = "playlist",
-    library_root: Path | None = None,
-    prefix: str = "",
-    url_encode: bool = False,
+    style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
     """Point entries for `old` at `new` in our playlists in `folder`, keeping order and title."""
-    style = PathStyle(mode, library_root, prefix, url_encode)
     old_line, new_line = style.format(old, folder), style.format(new, folder)
     if old_line is None or new_line is None or old_line == new_line:
         return []
@@ -149,14 +136,9 @@ def move_entry(
 def move_entries(
     folder: Path,
     pairs: Iterable[tuple[Path, Path]],
-    *,
-    mode: str = "playlist",
-    library_root: Path | None = None,
-    prefix: str = "",
-    url_encode: bool = False,
+    style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
     """Several moves in one pass over our playlists; applied at once, so a swap is safe."""
-    style = PathStyle(mode, library_root, prefix, url_encode)
     lines = {style.format(Path(o), folder): style.format(Path(n), folder) for o, n in pairs}
     lines = {o: n for o, n in lines.items() if o is not None and n is not None and o != n}
     if not lines:

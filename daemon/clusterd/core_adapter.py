@@ -84,11 +84,6 @@ class CoreHandler:
     def store(self) -> Store:
         return self.pipe.store
 
-    def _style(self) -> dict:
-        s = self.settings
-        return {"mode": s.path_mode, "library_root": s.library_root, "prefix": s.path_prefix,
-                "url_encode": s.url_encode}
-
     # -- what needs doing ----------------------------------------------------------------------
 
     def _needs_placing(self, path: str) -> bool:
@@ -124,7 +119,7 @@ class CoreHandler:
     def _move(self, pairs: list[tuple[str, str]]) -> None:
         self.store.move_many(pairs)
         playlists.move_entries(self.settings.playlist_dir,
-                               [(Path(o), Path(n)) for o, n in pairs], **self._style())
+                               [(Path(o), Path(n)) for o, n in pairs], style=self.pipe.path_style)
 
     # -- the Handler protocol ------------------------------------------------------------------
 
@@ -140,7 +135,7 @@ class CoreHandler:
                 items.update(add_files(self.lib, [p for p in todo if p not in items]))
             if stale:  # changed content: its old line goes, wherever the new one lands
                 playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in stale],
-                                         **self._style())
+                                         style=self.pipe.path_style)
             tracks = [track_of(items[p]) if p in items else Track(p) for p in todo]
             placed = incremental.place_new(self.pipe, tracks)
             self._write_tags(items, [p for p in todo if p not in items], placed)
@@ -182,7 +177,7 @@ class CoreHandler:
             gone.update(self.store.remove_under(str(path)))
             gone.add(str(path))  # a line for a file the store never had goes too
         playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in sorted(gone)],
-                                 **self._style())
+                                 style=self.pipe.path_style)
 
     def catch_up(self, roots: Sequence[Path]) -> Iterator[object]:
         """New and changed files are placed (moves adopted first, by size+mtime), then rows of
