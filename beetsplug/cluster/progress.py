@@ -17,6 +17,9 @@ class Progress:
         self.tty = self.stream.isatty()
         self.done = 0
         self.start = self.last = time.monotonic()
+        if self.tty:  # at once: starting the worker processes takes a few seconds
+            self.stream.write(self.line(self.start) + "\x1b[K")
+            self.stream.flush()
 
     def tick(self, n: int = 1) -> None:
         self.done += n
@@ -39,7 +42,7 @@ class Progress:
         width = 30
         filled = int(width * self.done / max(self.total, 1))
         return (f"{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} "
-                f"{rate:.1f} tracks/s ETA {_clock(eta)}")
+                f"{rate:.1f} tracks/s ETA {_clock(eta) if rate > 0 else '--:--'}")
 
 
 def _clock(seconds: float) -> str:
