@@ -59,3 +59,15 @@ def test_windows_padding_and_cap():
     assert cut_windows(y[:300], sr, 5.0, 0.9).shape == (1, 500)  # a short track keeps one
     assert window_cap([60, 120, 240, 480], 5.0, 0.25) == 21  # 25 % quantile = 105 s
     assert window_cap([], 5.0, 0.25) == 36
+
+
+def test_settings_refuse_bad_options_with_a_clear_line():
+    from beetsplug.cluster.settings import Settings
+
+    for bad, words in [({"playlist_template": "{nmber}"}, "playlist_template"),
+                       ({"method": "kmedoids"}, "method must be one of"),
+                       ({"n_clusters": 0}, "at least 1"),
+                       ({"k_range": (5, 3)}, "auto_range")]:
+        with pytest.raises(ValueError, match=words):
+            Settings(**bad).check()
+    Settings().check()

@@ -68,3 +68,8 @@ class Settings:
             raise ValueError("max_windows must be at least 1")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
+        try:
+            self.playlist_template.format(number=1, name="name", size=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"playlist_template {self.playlist_template!r}: {exc!r} (fields: "
+                             "number, name, size)") from exc
