@@ -78,3 +78,13 @@ def test_unwritable_playlist_folder_is_a_clear_error(tmp_path, emotify):
     res = env.beet("cluster", "-n", "2", check=False)
     assert res.returncode != 0
     assert "cluster:" in res.stderr and "Traceback" not in res.stderr, res.stderr
+
+
+def test_a_backend_without_weights_is_one_clear_line(tmp_path, emotify):
+    from conftest import BeetsEnv
+
+    env = BeetsEnv(tmp_path, workers=1)
+    env.import_clips(pick_clips(per_genre=1))
+    res = env.beet("cluster", "-n", "2", "--backend", "panns", check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr
+    assert "checkpoint" in res.stderr and "cluster.model" in res.stderr, res.stderr

@@ -8,8 +8,10 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..errors import ClusterError
 
-class EmbedderError(Exception):
+
+class EmbedderError(ClusterError):
     """A backend cannot be built (missing weights, missing extra); the message says how to fix it."""
 
 
