@@ -17,7 +17,6 @@ import numpy as np
 from beets import config, library, ui
 
 from beetsplug.cluster import incremental, playlists
-from beetsplug.cluster.embedders import EmbedderError
 from beetsplug.cluster.errors import ClusterError
 from beetsplug.cluster.items import apply_assignments, track_of
 from beetsplug.cluster.pipeline import Pipeline, Track
@@ -47,7 +46,7 @@ def build(options: Options, lib: library.Library | None = None) -> CoreBinding:
         raise ui.UserError(f"clusterd: {exc}") from exc
     handler = CoreHandler(lib, settings, write=ui.should_write(),
                           import_new=config["cluster"]["import_new"].get(bool))
-    return CoreBinding(handler, errors=(ClusterError, EmbedderError))
+    return CoreBinding(handler, errors=(ClusterError,))  # EmbedderError is one too
 
 
 def tag_file(path: str, number: int, name: str, grouping: bool) -> bool:
