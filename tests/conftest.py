@@ -38,6 +38,20 @@ def copy_clips(clips: list[Path], dest: Path) -> list[Path]:
     return out
 
 
+@pytest.fixture
+def no_thread_leaks():
+    """The test stops every thread it started (as watchdog's own tests/conftest.py checks)."""
+    import threading
+    import time
+
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while set(threading.enumerate()) - before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not set(threading.enumerate()) - before
+
+
 @pytest.fixture(scope="session")
 def emotify() -> Path:
     if not (EMOTIFY / "labels.csv").exists():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +20,7 @@ from beetsplug.cluster.pipeline import Pipeline, Track
 from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Analysis, Store
 
-
-@pytest.fixture(autouse=True)
-def no_thread_leaks() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not set(threading.enumerate()) - before
+pytestmark = pytest.mark.usefixtures("no_thread_leaks")
 
 
 def analysis(path: str, seed: int) -> Analysis:

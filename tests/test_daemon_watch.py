@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,15 +16,7 @@ from conftest import copy_clips, pick_clips
 QUIET = 0.25
 
 
-@pytest.fixture(autouse=True)
-def no_thread_leaks() -> Iterator[None]:
-    """Every test stops what it started (as watchdog's own tests/conftest.py checks)."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 5
-    while set(threading.enumerate()) - before and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not set(threading.enumerate()) - before
+pytestmark = pytest.mark.usefixtures("no_thread_leaks")
 
 
 class SizedHandler(RecordingHandler):
