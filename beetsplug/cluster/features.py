@@ -10,99 +10,36 @@ per-coefficient shares); heavy-tailed quantities (energy, frequencies, flatness,
 tempo) are log-compressed so that a StandardScaler downstream sees roughly symmetric columns.
 Chroma is rotated to start at the strongest pitch class: the key says nothing about the kind
 of music. Frame standard deviations of the spectral shape and energy were tried and left out:
-they lowered clustering quality on emotify-dev (see scripts/bench_features.py and README).
+they lowered clustering quality on emotify-dev (see scripts/benchmark.py and README).
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
-from functools import lru_cache
-
-import librosa
 import numpy as np
 import scipy.fft
 
-# A third of the cost of 22050 Hz; measured no better clusters at 22050 Hz on emotify-dev.
-SAMPLE_RATE = 11025
-WINDOW_SECONDS = 5.0
-N_MFCC = 20
-N_DELTA = 13  # delta variance of the low-order (spectral envelope) coefficients only
-N_MELS = 64
-ROLLOFF = 0.85
-CONTRAST_FMIN = 200.0
-CONTRAST_QUANTILE = 0.02
-TEMPO_RANGE = (30.0, 300.0)  # BPM searched by the autocorrelation
-MIN_SECONDS = 1.0  # shorter windows leave the tempo search no lags to look at
+from .feature_plan import (
+    BLOCK,
+    CONTRAST_QUANTILE,
+    MIN_SECONDS,
+    N_DELTA,
+    N_MFCC,
+    ROLLOFF,
+    SAMPLE_RATE,
+    WINDOW_SECONDS,
+    Plan,
+)
+from .feature_plan import plan as plan_for
+
+__all__ = ["FEATURE_NAMES", "MIN_SECONDS", "SAMPLE_RATE", "WINDOW_SECONDS", "feature_names",
+           "pitch_class_profile", "window_features"]
+
 _EPS = 1e-10
-_BLOCK = 16  # bins per block in the rolloff search
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """Everything that depends only on the sample rate: built once, reused for every batch."""
-
-    sr: int
-    n_fft: int
-    hop: int
-    window: np.ndarray  # (n_fft,) periodic Hann
-    freqs: np.ndarray  # (bins,) Hz
-    mel: np.ndarray  # (bins, N_MELS), transposed for a right-multiplication
-    chroma: np.ndarray  # (bins, 12), C first, tuning 0
-    dct: np.ndarray  # (N_MELS, N_MFCC), orthonormal DCT-II
-    bands: tuple[tuple[int, int], ...]  # contrast sub-bands as bin slices
-    lags: np.ndarray  # autocorrelation lags (frames) covering TEMPO_RANGE
-    prior: np.ndarray  # log-normal tempo prior per lag, centred on 120 BPM
-    blocks: np.ndarray  # (bins, ceil(bins / _BLOCK)) 0/1 block-sum matrix for the rolloff
-    ones: np.ndarray  # (n_fft,) for frame sums through einsum
-
-
-@lru_cache(maxsize=4)
-def _plan(sr: int) -> _Plan:
-    # ~93 ms frames with 50 % overlap at any rate: 1024 points at 11025 Hz, 2048 at 22050 Hz.
-    n_fft = 1 << int(np.ceil(np.log2(0.09 * sr)))
-    hop = n_fft // 2
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / sr)
-    mel = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_MELS).T.astype(np.float32)
-    chroma = librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0).T.astype(np.float32)
-    dct = scipy.fft.dct(np.eye(N_MELS), type=2, norm="ortho", axis=0)[:, :N_MFCC]
-    # Octave bands from CONTRAST_FMIN, as librosa's spectral_contrast; the last one runs to
-    # Nyquist, so the number of bands follows the sample rate (5 at 11025 Hz, 7 at 22050 Hz).
-    edges = [0.0, CONTRAST_FMIN]
-    while edges[-1] * 4 <= sr / 2:
-        edges.append(edges[-1] * 2)
-    edges.append(sr / 2 + 1)
-    bands = tuple(
-        (int(np.searchsorted(freqs, lo)), int(np.searchsorted(freqs, hi, side="right")))
-        for lo, hi in itertools.pairwise(edges)
-    )
-    fps = sr / hop
-    lags = np.arange(int(60 * fps / TEMPO_RANGE[1]), int(np.ceil(60 * fps / TEMPO_RANGE[0])) + 1)
-    bpm = 60 * fps / lags
-    prior = np.exp(-0.5 * np.log2(bpm / 120.0) ** 2)  # one octave std, as librosa's tempo
-    n_bins = len(freqs)
-    blocks = np.zeros((n_bins, -(-n_bins // _BLOCK)), dtype=np.float32)
-    blocks[np.arange(n_bins), np.arange(n_bins) // _BLOCK] = 1.0
-    return _Plan(
-        sr,
-        n_fft,
-        hop,
-        np.hanning(n_fft + 1)[:-1].astype(np.float32),
-        freqs.astype(np.float32),
-        mel,
-        chroma,
-        dct.astype(np.float32),
-        bands,
-        lags,
-        prior.astype(np.float32),
-        blocks,
-        np.ones(n_fft, dtype=np.float32),
-    )
 
 
 def feature_names(sr: int = SAMPLE_RATE) -> tuple[str, ...]:
     """One name per column of `window_features` at this sample rate."""
-    n_bands = len(_plan(sr).bands)
+    n_bands = len(plan_for(sr).bands)
     names = [f"mfcc{i}_mean" for i in range(N_MFCC)]
     names += ["mfcc_log_var_total", "mfcc_log_var_timbre"]
     names += [f"mfcc{i}_var_share" for i in range(1, N_MFCC)]
@@ -118,14 +55,14 @@ def feature_names(sr: int = SAMPLE_RATE) -> tuple[str, ...]:
 FEATURE_NAMES = feature_names(SAMPLE_RATE)
 
 
-def _frames(windows: np.ndarray, plan: _Plan) -> np.ndarray:
+def _frames(windows: np.ndarray, plan: Plan) -> np.ndarray:
     """Centred, zero-padded frames (n, t, n_fft) as librosa's stft(center=True) would cut."""
     half = plan.n_fft // 2
     padded = np.pad(windows, ((0, 0), (half, half)))
     return np.lib.stride_tricks.sliding_window_view(padded, plan.n_fft, axis=1)[:, :: plan.hop]
 
 
-def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: _Plan) -> list[np.ndarray]:
+def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: Plan) -> list[np.ndarray]:
     """Window means of log centroid, bandwidth, rolloff and flatness."""
     energy = mag.sum(axis=2, dtype=np.float64)
     total = energy + _EPS
@@ -139,7 +76,7 @@ def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: _Plan) -> list[np.
     return [np.log(v).mean(axis=1) for v in (centroid + 1, bandwidth + 1, rolloff + 1, flatness)]
 
 
-def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: _Plan) -> np.ndarray:
+def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: Plan) -> np.ndarray:
     """Frequency below which ROLLOFF of the magnitude lies, exact, without a full cumsum.
 
     A cumsum over every bin costs more than the FFT; cumulate block sums (one mat-mul), find
@@ -150,13 +87,13 @@ def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: _Plan) -> np.ndarray:
     block = np.minimum((cum_blocks < target[..., None]).sum(axis=2), plan.blocks.shape[1] - 1)
     before = np.take_along_axis(cum_blocks, block[..., None] - 1, axis=2)[..., 0]
     before = np.where(block > 0, before, 0.0)
-    idx = np.minimum(block[..., None] * _BLOCK + np.arange(_BLOCK), mag.shape[2] - 1)
+    idx = np.minimum(block[..., None] * BLOCK + np.arange(BLOCK), mag.shape[2] - 1)
     inside = np.cumsum(np.take_along_axis(mag, idx, axis=2), axis=2, dtype=np.float64)
     offset = np.argmax(before[..., None] + inside >= target[..., None], axis=2)
     return plan.freqs[np.take_along_axis(idx, offset[..., None], axis=2)[..., 0]]
 
 
-def _contrast(mag: np.ndarray, plan: _Plan) -> list[np.ndarray]:
+def _contrast(mag: np.ndarray, plan: Plan) -> list[np.ndarray]:
     """Mean peak/valley contrast and valley level (dB) per octave band (Jiang et al. 2002)."""
     contrast, valley = [], []
     for lo, hi in plan.bands:
@@ -169,7 +106,7 @@ def _contrast(mag: np.ndarray, plan: _Plan) -> list[np.ndarray]:
     return contrast + valley
 
 
-def _waveform(windows: np.ndarray, plan: _Plan) -> list[np.ndarray]:
+def _waveform(windows: np.ndarray, plan: Plan) -> list[np.ndarray]:
     """RMS (dB) and zero-crossing rate over the STFT's own frames, from the raw waveform."""
     frames = _frames(windows, plan)
     rms = np.sqrt(np.einsum("ntk,ntk->nt", frames, frames) / plan.n_fft)
@@ -180,7 +117,7 @@ def _waveform(windows: np.ndarray, plan: _Plan) -> list[np.ndarray]:
     return [(20 * np.log10(rms + 1e-5)).mean(axis=1), zcr.mean(axis=1)]
 
 
-def _tempo(onset: np.ndarray, plan: _Plan) -> list[np.ndarray]:
+def _tempo(onset: np.ndarray, plan: Plan) -> list[np.ndarray]:
     """Tempo (log2 BPM) and pulse clarity from the onset envelope's autocorrelation."""
     x = onset - onset.mean(axis=1, keepdims=True)
     t = x.shape[1]
@@ -224,13 +161,13 @@ def _mfcc_stats(mfcc: np.ndarray) -> np.ndarray:
     )
 
 
-def _chroma(power: np.ndarray, plan: _Plan) -> np.ndarray:
+def _chroma(power: np.ndarray, plan: Plan) -> np.ndarray:
     """Mean chroma per window (C first), each frame scaled to its strongest pitch class."""
     chroma = power @ plan.chroma
     return (chroma / np.maximum(chroma.max(axis=2, keepdims=True), _EPS)).mean(axis=1)
 
 
-def _spectrum(windows: np.ndarray, plan: _Plan) -> np.ndarray:
+def _spectrum(windows: np.ndarray, plan: Plan) -> np.ndarray:
     """The one power spectrogram (n, frames, bins) float32 everything else reads."""
     spec = scipy.fft.rfft(_frames(windows, plan) * plan.window, axis=2)
     return spec.real**2 + spec.imag**2
@@ -248,14 +185,14 @@ def _as_windows(windows: np.ndarray, sr: int) -> np.ndarray:
 def pitch_class_profile(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, 12) mean chroma, C first, before the key-invariant rotation of `window_features`."""
     windows = _as_windows(windows, sr)
-    plan = _plan(sr)
+    plan = plan_for(sr)
     return _chroma(_spectrum(windows, plan), plan)
 
 
 def window_features(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, samples) float mono windows at `sr` -> (n, len(feature_names(sr))) float32."""
     windows = _as_windows(windows, sr)
-    plan = _plan(sr)
+    plan = plan_for(sr)
     power = _spectrum(windows, plan)
     mag = np.sqrt(power)
 
