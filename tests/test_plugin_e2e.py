@@ -88,3 +88,17 @@ def test_a_backend_without_weights_is_one_clear_line(tmp_path, emotify):
     res = env.beet("cluster", "-n", "2", "--backend", "panns", check=False)
     assert res.returncode != 0 and "Traceback" not in res.stderr
     assert "checkpoint" in res.stderr and "cluster.model" in res.stderr, res.stderr
+
+
+def test_beet_move_keeps_vectors(beets_env, tmp_path):
+    clips = beets_env.import_clips(pick_clips(per_genre=1))
+    beets_env.beet("cluster", "-n", "2")
+    elsewhere = tmp_path / "moved"
+    elsewhere.mkdir()
+    beets_env.beet("move", "-d", str(elsewhere))
+    assert not any(c.exists() for c in clips)  # beets really moved them
+    res = beets_env.beet("cluster", "-n", "2")
+    assert "0 analysed" in res.stdout and f"{len(clips)} moved" in res.stdout, res.stdout
+    listed = [line for f in beets_env.playlists.glob("*.m3u8") for line in read_playlist(f)]
+    assert len(listed) == len(clips)
+    assert all((beets_env.playlists / line).resolve().is_relative_to(elsewhere) for line in listed)

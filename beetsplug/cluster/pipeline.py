@@ -136,15 +136,22 @@ class Pipeline:
             report.failed = [(p, e) for p, e in done if e]
         return report
 
-    def _adopt_moved(self, path: str, size: int, mtime: float) -> bool:
-        """A file we know under a path that no longer exists was moved here: keep its vector."""
+    def moved_from(self, path: str, size: int, mtime: float) -> str | None:
+        """The vanished path under which the store knows this file (same size and mtime): a
+        rename or move that nobody reported. None for a file the store has never seen."""
         emb = self.embedder
         for old in self.store.find_moved(size, mtime, emb.name, emb.version):
             if old != path and not os.path.exists(old):
-                self.store.move(old, path)
-                log.debug("%s moved to %s, vector kept", old, path)
-                return True
-        return False
+                return old
+        return None
+
+    def _adopt_moved(self, path: str, size: int, mtime: float) -> bool:
+        """A file we know under a path that no longer exists was moved here: keep its vector."""
+        old = self.moved_from(path, size, mtime)
+        if old is not None:
+            self.store.move(old, path)
+            log.debug("%s moved to %s, vector kept", old, path)
+        return old is not None
 
     def cluster(self, tracks: list[Track]) -> ClusterRun:
         """Cluster every track with a vector, number and name the clusters, record the run."""

@@ -107,13 +107,11 @@ class CoreHandler:
     def _adopt(self, path: str, size: int, mtime: float) -> bool:
         """A file we know under a path that is gone was moved here unseen (while we were down,
         or from outside the watched folders): its vector and playlist line follow."""
-        emb = self.pipe.embedder
-        for old in self.store.find_moved(size, mtime, emb.name, emb.version):
-            if old != path and not os.path.exists(old):
-                log.info("%s moved to %s while unwatched; vector kept", old, path)
-                self._move([(old, path)])
-                return True
-        return False
+        old = self.pipe.moved_from(path, size, mtime)
+        if old is not None:
+            log.info("%s moved to %s while unwatched; vector kept", old, path)
+            self._move([(old, path)])
+        return old is not None
 
     def _move(self, pairs: list[tuple[str, str]]) -> None:
         self.store.move_many(pairs)
