@@ -11,18 +11,15 @@ from beets import ui
 from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
-from . import embedders, evaluation, judge, playlists
+from . import embedders
 from .daemon_command import clusterd_command
 from .errors import ClusterError
-from .items import apply_assignments, field_label, item_path, track_of
-from .pipeline import AnalysisReport, ClusterRun, Pipeline
-from .progress import Progress
 from .settings import AGGREGATES, METHODS, Settings
-from .store import Store
 from .tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 
 DEFAULTS = {
-    "clusters": 6, "auto_range": "2-12", "backend": "handcrafted", "aggregate": "chunk_average", "method": "kmeans",
+    "clusters": 6, "auto_range": "2-12", "backend": "handcrafted", "aggregate": "chunk_average",
+    "method": "kmeans",
     "window_seconds": None, "padding_threshold": 0.5, "max_windows": None,
     "window_quantile": 0.25, "workers": 0, "model": None, "device": "auto",
     "pca_variance": 0.95, "minibatch_threshold": 20_000, "seed": 0,
@@ -121,109 +118,24 @@ class ClusterPlugin(BeetsPlugin):
         items = list(lib.items(args))
         if not items:
             raise ui.UserError("cluster: the query matched no tracks")
+        from . import command  # heavy (scikit-learn, librosa): only when clustering runs
+
         try:
             if not judge_only:
-                self._run(lib, items, s, opts)
+                command.run(lib, items, s, opts)
             if opts.evaluate or opts.plot:
-                self._judge(lib, items, s, opts)
+                command.judge_last(items, s, opts)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt:
             raise ui.UserError("cluster: interrupted; what was analysed is kept, "
                                "run again to resume") from None
 
-    def _run(self, lib, items, s: Settings, opts) -> None:
-        tracks = [track_of(i) for i in items]
-        store = Store(s.store_path)
-        try:
-            pipe = Pipeline(s, store)
-            report = pipe.analyse(tracks, force=opts.force,
-                                  progress=lambda n: Progress(n, "analysing").tick)
-            self._print_report(report)
-            run = pipe.cluster(tracks) if not opts.pretend else None
-            if opts.pretend:
-                ui.print_("cluster: --pretend: analysed only; no playlist, tag or run written")
-                return
-            files = pipe.export(run, tracks)
-            if opts.output:
-                self._write_json(pipe, run, tracks, Path(opts.output))
-            clustered = lib.items(f"{CLUSTER}:0..")  # earlier runs' members: cleared if stale
-            members = {item.id: item for item in list(items) + list(clustered)}
-            changed = apply_assignments(members.values(), run.assignments,
-                                        write=ui.should_write(), grouping=s.write_grouping,
-                                        written=store.restamp)
-            self._print_summary(run, files, changed)
-        finally:
-            store.close()
-
-    def _judge(self, lib, items, s: Settings, opts) -> None:
-        store = Store(s.store_path)
-        try:
-            run = store.last_run(s.backend)
-            if run is None:
-                raise ClusterError(f"no {s.backend} run to judge yet: run `beet cluster` first")
-            if opts.evaluate:
-                truth = None
-                if opts.labels:
-                    truth = {item_path(i): field_label(i, opts.labels) for i in items}
-                measures = judge.evaluate(store, run, truth)
-                ui.print_(evaluation.format_table({f"run {run['id']} (k={run['k']})": measures}))
-            if opts.plot:
-                for f in judge.draw(store, run, Path(opts.plot), opts.projection, opts.html):
-                    ui.print_(f"cluster: wrote {f}")
-        finally:
-            store.close()
-
     def imported(self, session, task) -> None:
         """Import stage (`auto: yes`): analyse new tracks, place them by the last run's clusters."""
-        from .incremental import place_new
+        from . import command
 
-        items = task.imported_items()
-        s = self.settings()
-        store = Store(s.store_path)
-        try:
-            placed = place_new(Pipeline(s, store), [track_of(i) for i in items])
-            apply_assignments(items, placed, write=ui.should_write(), grouping=s.write_grouping,
-                              written=store.restamp)
-        except ClusterError as exc:
-            self._log.warning("{}", exc)
-        finally:
-            store.close()
-
-    def _print_report(self, r: AnalysisReport) -> None:
-        ui.print_(f"cluster: {r.total} tracks: {r.analysed} analysed, {r.cached} already known, "
-                  f"{r.moved} moved, {len(r.failed) + len(r.known_failures)} failed, "
-                  f"{len(r.missing)} missing")
-        for path, error in r.failed:
-            self._log.warning("skipped {}: {}", path, error)
-        if r.known_failures:
-            self._log.info("{} files failed before and are unchanged (not retried; "
-                           "--force retries them)", len(r.known_failures))
-        for path in r.missing:
-            self._log.warning("file not found: {}", path)
-
-    def _print_summary(self, run: ClusterRun, files: list[Path], changed: int) -> None:
-        if run.scan:
-            ui.print_(run.scan.render())
-            ui.print_(f"cluster: k={run.k} chosen by silhouette")
-        if run.previous_ari is not None:
-            ui.print_(f"cluster: agreement with the previous run (ARI) {run.previous_ari:.3f}")
-        if run.noise:
-            ui.print_(f"cluster: {len(run.noise)} tracks are noise and in no playlist")
-        by_name = {f.stem: f for f in files}
-        width = max(len(n) for n in run.playlists)
-        ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
-        for name, paths in run.playlists.items():
-            number = run.assignments[paths[0]][0] if paths else "-"
-            ui.print_(f"{number:>7}  {len(paths):>6}  {name:<{width}}  {by_name.get(name, '-')}")
-        if run.unclustered:
-            ui.print_(f"cluster: {len(run.unclustered)} tracks have no vector and are in no "
-                      "playlist (see the warnings above)")
-        ui.print_(f"cluster: {changed} tracks changed cluster")
-
-    def _write_json(self, pipe: Pipeline, run: ClusterRun, tracks, out: Path) -> None:
-        playlists.write_json(pipe.entries(run, tracks), out)
-        ui.print_(f"cluster: wrote {out}")
+        command.place_imported(task.imported_items(), self.settings())
 
 
-__all__ = ["ClusterPlugin", "item_path", "settings_from_config"]
+__all__ = ["ClusterPlugin", "settings_from_config"]
