@@ -65,3 +65,29 @@ def test_missing_file_is_reported_not_recorded(tmp_path, emotify):
     store = Store(tmp_path / "store.db")
     report = Pipeline(Settings(workers=1), store).analyse([Track(str(tmp_path / "gone.mp3"))])
     assert report.missing == [str(tmp_path / "gone.mp3")] and report.analysed == 0
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
+    """The OOM killer takes an analysis process: its files are retried, the run goes on."""
+    psutil = pytest.importorskip("psutil")
+    clips = [shutil.copyfile(c, tmp_path / c.name) for c in pick_clips(per_genre=5)]
+    store = Store(tmp_path / "store.db")
+    pipe = Pipeline(Settings(workers=2, n_clusters=2), store)
+    killed = []
+
+    def progress(total):
+        def tick(n):
+            if not killed:  # at the first result: both workers are busy with more files
+                workers = [p for p in psutil.Process().children()
+                           if "resource_tracker" not in " ".join(p.cmdline())]
+                workers[0].kill()
+                killed.append(workers[0].pid)
+        return tick
+
+    with caplog.at_level("WARNING", logger="beets.cluster"):
+        report = pipe.analyse([Track(str(p)) for p in clips], progress=progress)
+    assert killed and "an analysis process died" in caplog.text
+    assert report.analysed == len(clips) and not report.failed
+    assert len(store.matrix([str(p) for p in clips], "handcrafted", pipe.embedder.version)[0]) \
+        == len(clips)

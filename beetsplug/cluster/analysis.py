@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,19 +98,41 @@ def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
         for job in jobs:
             yield analyse_file(job)
         return
+    todo = deque(jobs)
+    while todo:
+        pool = _pool(workers)
+        in_flight: deque[tuple[Job, Future]] = deque()
+        try:
+            while todo or in_flight:
+                while todo and len(in_flight) < 2 * workers:
+                    job = todo.popleft()
+                    in_flight.append((job, pool.submit(analyse_file, job)))
+                result = in_flight[0][1].result()
+                in_flight.popleft()
+                yield result
+        except BrokenProcessPool:
+            # A worker died (a decoder crash, the OOM killer): each file it may have held runs
+            # alone in a fresh process, so only the one that kills it again is marked failed.
+            log.warning("an analysis process died; retrying its %d files one by one",
+                        len(in_flight))
+            for job, _ in in_flight:
+                yield _alone(job)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
     ctx = multiprocessing.get_context("spawn")  # fork after BLAS/torch threads start is unsafe
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
-    in_flight: deque[Future] = deque()
-    todo = iter(jobs)
-    try:
-        for job in todo:
-            in_flight.append(pool.submit(analyse_file, job))
-            if len(in_flight) >= 2 * workers:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+
+
+def _alone(job: Job) -> Decoded:
+    with _pool(1) as pool:
+        try:
+            return pool.submit(analyse_file, job).result()
+        except BrokenProcessPool:
+            return Decoded(job, error="the analysis process died on this file (decoder crash "
+                                      "or out of memory)")
 
 
 def _init_worker() -> None:
