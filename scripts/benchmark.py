@@ -8,8 +8,9 @@ Prints seconds per track (wall and CPU) for both and the ratio, then NMI against
 labels for k=4: chunk_average -> StandardScaler -> PCA(0.95) -> KMeans(n_init=10, seed 0).
 When the `bliss-audio` wheel (Python binding of bliss-rs) is installed, it runs as a third
 contestant on the same clips: its own decoder and its 23 features per track.
-Part 2, all cores: `Pipeline.analyse` over half the clips, then all of them, each into a fresh
-store: wall-clock and the peak resident memory of all processes together.
+Part 2, all cores, in a fresh process (scripts/bench_pipeline.py): `Pipeline.analyse` over half
+the clips, then all of them, each into a fresh store: wall-clock and the peak resident memory
+of all processes together.
 
     python scripts/benchmark.py            # all 200 clips of emotify-dev
     python scripts/benchmark.py --n 40     # a quicker look (balanced across genres)
@@ -32,6 +33,7 @@ for _var in (
 import argparse
 import csv
 import importlib.util
+import subprocess
 import sys
 import time
 import warnings
@@ -48,7 +50,6 @@ from sklearn.preprocessing import StandardScaler
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_pipeline import run as run_pipeline
 
 from beetsplug.cluster.audio import decode_windows
 from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
@@ -156,13 +157,11 @@ def main() -> None:
     (nw, nc, _, _), (ow, oc, _, _) = list(results.values())[:2]
     print(f"speed-up per track: wall {nw / ow:.1f}x, cpu {nc / oc:.1f}x")
 
-    workers = os.cpu_count() or 1
-    print(f"\nwhole run, Pipeline.analyse, {workers} worker processes:")
-    for subset in (paths[::2], paths):
-        wall, peak, n = run_pipeline([str(p) for p in subset], "handcrafted", workers)
-        print(f"{n:4d} clips: {wall:6.1f} s wall, {n / wall:5.1f} tracks/s, "
-              f"peak RSS (all processes) {peak / 2**20:6.0f} MiB")
-
+    # Its own process: spawned workers re-import the main module, and this one carries
+    # librosa, bliss and the naive recipe's state, which `beet` or the daemon never would.
+    print("\nwhole run (scripts/bench_pipeline.py, a fresh process):", flush=True)
+    subprocess.run([sys.executable, str(Path(__file__).with_name("bench_pipeline.py")),
+                    "--backend", "handcrafted"], check=True)
 
 if __name__ == "__main__":
     main()
