@@ -62,3 +62,14 @@ def test_import_stage_places_new_tracks(tmp_path, emotify):
     number = int(env.beet("ls", "-f", "$cluster", f"path:{new}").stdout.strip())
     [playlist] = [f for f in env.playlists.glob(f"{number:02d} *.m3u8")]
     assert str(new) in [str((playlist.parent / x).resolve()) for x in read_playlist(playlist)]
+
+
+def test_auto_k_on_too_few_tracks_is_a_clear_error(tmp_path, emotify):
+    from beetsplug.cluster.errors import ClusterError
+
+    store = Store(tmp_path / "s.db")
+    pipe = Pipeline(Settings(n_clusters=None, workers=1), store)
+    tracks = [Track(str(p)) for p in pick_clips(per_genre=1)[:2]]
+    pipe.analyse(tracks)
+    with pytest.raises(ClusterError, match="-n auto needs more than 2 analysed tracks"):
+        pipe.cluster(tracks)

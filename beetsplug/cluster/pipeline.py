@@ -167,6 +167,8 @@ class Pipeline:
         scan, k = None, s.n_clusters
         if k is None:
             low, high = s.k_range
+            if len(X) <= low:
+                raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
             scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed)
             k = scan.best
         result = clustering.fit(X, k, method=s.method, seed=s.seed, reduced=reduced,
