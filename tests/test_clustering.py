@@ -71,3 +71,23 @@ def test_settings_refuse_bad_options_with_a_clear_line():
         with pytest.raises(ValueError, match=words):
             Settings(**bad).check()
     Settings().check()
+
+
+def test_a_recluster_keeps_the_previous_split_when_it_fits_as_well():
+    # Four blobs on a square: for k=2, splitting left|right and top|bottom fit equally well.
+    rng = np.random.default_rng(0)
+    corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=float)
+    X = np.concatenate([c + 0.15 * rng.standard_normal((50, 2)) for c in corners])
+    grown = np.concatenate([X, corners + 0.15 * rng.standard_normal((4, 2))])  # 2 % more
+    r = clustering.reduce(X)
+
+    def previous(raw_centroids):
+        return clustering.Model(r.mean, r.scale, r.components, r.pca_mean,
+                                r.project(np.array(raw_centroids, dtype=float)), np.array([1, 2]))
+
+    left_right = clustering.fit(grown, 2, previous=previous([[-1, 0], [1, 0]])).labels
+    top_bottom = clustering.fit(grown, 2, previous=previous([[0, -1], [0, 1]])).labels
+    by_x = grown[:, 0] > 0
+    by_y = grown[:, 1] > 0
+    assert len(set(zip(left_right, by_x))) == 2  # the split follows x ...
+    assert len(set(zip(top_bottom, by_y))) == 2  # ... or y, as the previous run had it

@@ -18,6 +18,10 @@ from sklearn.preprocessing import StandardScaler
 from . import methods
 from .errors import ClusterError
 
+# A warm start from the previous run's centroids is kept when its inertia is at most this much
+# worse than a fresh search's: a little fit traded for playlists that keep their tracks.
+STABILITY_SLACK = 0.02
+
 
 @dataclass(frozen=True)
 class Model:
@@ -73,6 +77,11 @@ class Reduced:
     components: np.ndarray
     pca_mean: np.ndarray
 
+    def project(self, X: np.ndarray) -> np.ndarray:
+        """Raw vectors into this reduced space."""
+        return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale - self.pca_mean) \
+            @ self.components.T
+
 
 def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> Reduced:
     """StandardScaler -> PCA keeping `pca_variance` of the variance."""
@@ -87,10 +96,13 @@ def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> Reduc
 
 def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
         pca_variance: float = 0.95, minibatch_threshold: int = 20_000,
-        reduced: Reduced | None = None) -> Clustering:
+        reduced: Reduced | None = None, previous: Model | None = None) -> Clustering:
     """Cluster raw vectors: reduce, then KMeans (MiniBatchKMeans for big inputs) or `method`.
 
-    Noise tracks of the density methods keep label -1 and distance NaN.
+    With the `previous` run's model (same k), KMeans also starts from its centroids and keeps
+    that solution when it fits within STABILITY_SLACK of a fresh search: playlists then change
+    only where the music asks for it. Noise tracks of the density methods keep label -1 and
+    distance NaN.
     """
     if len(X) < k:
         raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
@@ -102,6 +114,11 @@ def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
             # n_init=4: on real libraries more restarts barely move the inertia but cost linearly.
             km = KMeans(n_clusters=k, random_state=seed, n_init=4)
         raw, centroids = km.fit_predict(r.P), km.cluster_centers_
+        if previous is not None and len(previous.centroids) == k:
+            start = r.project(previous.raw_centroids())
+            warm = KMeans(n_clusters=k, init=start, n_init=1, random_state=seed).fit(r.P)
+            if warm.inertia_ <= km.inertia_ * (1 + STABILITY_SLACK):
+                raw, centroids = warm.labels_, warm.cluster_centers_
     else:
         try:
             raw, centroids = methods.fit_labels(method, r.P, k, seed)

@@ -171,19 +171,21 @@ class Pipeline:
                 raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
             scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed)
             k = scan.best
+        previous = self.store.last_run(emb.name)
+        previous_model = (clustering.Model.from_bytes(previous["model"])
+                          if previous and previous["version"] == emb.version
+                          and previous["aggregate"] == s.aggregate else None)
         result = clustering.fit(X, k, method=s.method, seed=s.seed, reduced=reduced,
-                                minibatch_threshold=s.minibatch_threshold)
+                                minibatch_threshold=s.minibatch_threshold,
+                                previous=previous_model)
         labels, dist = result.labels, result.distances
         if windowed:
             owners = np.concatenate([np.full(len(m), i) for i, m in enumerate(mats)])
             labels, dist = clustering.vote(labels, dist, owners, len(kept))
 
-        previous = self.store.last_run(emb.name)
         before = self.store.assignments(previous["id"]) if previous else {}
         numbers, ari = runs.stable_numbers(
-            kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model,
-            clustering.Model.from_bytes(previous["model"])
-            if previous and previous["version"] == emb.version else None)
+            kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model, previous_model)
         same_template = previous and json.loads(previous["params"]).get(
             "template") == s.playlist_template
         names = runs.playlist_names(
