@@ -19,26 +19,11 @@ from pathlib import Path
 def clap_folder(root: Path, real_size: bool) -> Path:
     import torch
     import transformers
+    from test_clap import TINY_AUDIO, TINY_TEXT
 
     torch.manual_seed(0)
-    audio = (
-        {}
-        if real_size
-        else {  # {} = ClapAudioConfig defaults = laion/clap-htsat-unfused
-            "patch_embeds_hidden_size": 8,
-            "hidden_size": 64,
-            "depths": [1, 1, 1, 1],
-            "num_attention_heads": [1, 1, 2, 2],
-        }
-    )
-    text = {
-        "hidden_size": 16,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "intermediate_size": 32,
-        "vocab_size": 100,
-        "max_position_embeddings": 40,
-    }
+    audio = {} if real_size else TINY_AUDIO  # {} = the defaults = laion/clap-htsat-unfused
+    text = TINY_TEXT
     config = transformers.ClapConfig(audio_config=audio, text_config=text)
     transformers.ClapModel(config).save_pretrained(root)
     transformers.ClapFeatureExtractor(truncation="rand_trunc", frequency_min=50).save_pretrained(

@@ -19,24 +19,26 @@ from beetsplug.cluster.embedders.clap import ClapEmbedder
 SR = 48_000
 
 
+# Small enough to build and run in a blink; scripts/bench_deep_cpu.py uses them too.
+TINY_AUDIO = {
+    "patch_embeds_hidden_size": 8,  # 8, 16, 32, 64 over the four stages
+    "hidden_size": 64,
+    "depths": [1, 1, 1, 1],
+    "num_attention_heads": [1, 1, 2, 2],
+}
+TINY_TEXT = {
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "vocab_size": 100,
+    "max_position_embeddings": 40,
+}
+
+
 def tiny_config(fusion: bool = False) -> transformers.ClapConfig:
-    audio = {
-        "patch_embeds_hidden_size": 8,  # 8, 16, 32, 64 over the four stages
-        "hidden_size": 64,
-        "depths": [1, 1, 1, 1],
-        "num_attention_heads": [1, 1, 2, 2],
-        "enable_fusion": fusion,
-        "fusion_type": "aff_2d" if fusion else None,
-    }
-    text = {
-        "hidden_size": 16,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "intermediate_size": 32,
-        "vocab_size": 100,
-        "max_position_embeddings": 40,
-    }
-    return transformers.ClapConfig(audio_config=audio, text_config=text, projection_dim=16)
+    audio = {**TINY_AUDIO, "enable_fusion": fusion, "fusion_type": "aff_2d" if fusion else None}
+    return transformers.ClapConfig(audio_config=audio, text_config=TINY_TEXT, projection_dim=16)
 
 
 def tiny_tokenizer(folder):
