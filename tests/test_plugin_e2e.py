@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import mutagen
@@ -102,3 +103,19 @@ def test_beet_move_keeps_vectors(beets_env, tmp_path):
     listed = [line for f in beets_env.playlists.glob("*.m3u8") for line in read_playlist(f)]
     assert len(listed) == len(clips)
     assert all((beets_env.playlists / line).resolve().is_relative_to(elsewhere) for line in listed)
+
+
+def test_retagged_files_keep_their_vectors(beets_env, emotify):
+    from mutagen.id3 import ID3, TXXX
+
+    clips = beets_env.import_clips(pick_clips(per_genre=1))
+    beets_env.beet("cluster", "-n", "2")
+    for clip in clips:  # another tagger adds a big frame: new size and mtime, same music
+        tags = ID3(clip)
+        tags.add(TXXX(desc="COMMENT", text=["x" * 5000]))
+        tags.save()
+    res = beets_env.beet("cluster", "-n", "2")
+    assert "0 analysed" in res.stdout and f"{len(clips)} retagged" in res.stdout, res.stdout
+    shutil.copyfile(pick_clips(per_genre=1, offset=7)[0], clips[0])  # other music, same path
+    res = beets_env.beet("cluster", "-n", "2")
+    assert "1 analysed" in res.stdout and "0 retagged" in res.stdout, res.stdout

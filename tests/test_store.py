@@ -61,3 +61,22 @@ def test_concurrent_writers_do_not_lock_each_other_out(tmp_path):
         a.db.execute("INSERT INTO tracks (path, backend, version) VALUES ('/p', 'h', '1')")
         assert b.up_to_date("h", "1") == {}
     assert list(b.up_to_date("h", "1")) == ["/p"]
+
+
+def test_a_version_1_store_is_migrated_in_place(tmp_path):
+    from beetsplug.cluster import store as store_mod
+
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    store_mod._v1(store_mod.sqlite_utils.Database(conn))
+    conn.execute("PRAGMA user_version=1")
+    conn.execute("INSERT INTO tracks (path, backend, version, size, mtime, vector, dim) "
+                 "VALUES ('/a', 'handcrafted', '1', 10, 1.5, ?, 2)",
+                 [np.array([1, 2], np.float32).tobytes()])
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert store.matrix(["/a"], "handcrafted", "1")[0] == ["/a"]  # nothing lost
+    store.save([analysis("/b", [3, 4], fingerprint="f")])
+    assert store.fingerprints("handcrafted", "1") == {"/b": "f"}

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import embedders
-from .audio import decode_windows
+from .audio import decode_windows, fingerprint
 from .errors import AudioError
 from .store import Analysis, Store
 
@@ -54,6 +54,7 @@ class Decoded:
     windows: np.ndarray | None = None  # raw audio windows, or window vectors if embedded here
     tags: np.ndarray | None = None
     error: str | None = None
+    fingerprint: str | None = None
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
@@ -153,10 +154,11 @@ def analyse_file(job: Job) -> Decoded:
     try:
         audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
                                job.padding_threshold, job.max_windows)
+        fp = fingerprint(job.path)
         if not job.embed_here:
-            return Decoded(job, audio.duration, audio.windows)
+            return Decoded(job, audio.duration, audio.windows, fingerprint=fp)
         out = _worker_embedder(job.backend, job.options).embed(audio.windows)
-        return Decoded(job, audio.duration, out.vectors, out.tags)
+        return Decoded(job, audio.duration, out.vectors, out.tags, fingerprint=fp)
     except AudioError as exc:
         return Decoded(job, error=str(exc))
     except (ValueError, RuntimeError, OSError, MemoryError) as exc:  # decoder/library faults
@@ -188,7 +190,7 @@ class _Batcher:
             return [Decoded(d.job, error=f"model failed: {exc}") for d in queue]
         bounds = np.cumsum([0] + [len(d.windows) for d in queue])
         return [Decoded(d.job, d.duration, out.vectors[a:b],
-                        None if out.tags is None else out.tags[a:b])
+                        None if out.tags is None else out.tags[a:b], fingerprint=d.fingerprint)
                 for d, a, b in zip(queue, bounds[:-1], bounds[1:])]
 
 
@@ -203,4 +205,4 @@ def _to_analysis(r: Decoded, version: str, keep_windows: bool) -> Analysis:
         return Analysis(**base, error="analysis gave non-finite values")
     tags = None if r.tags is None else np.asarray(r.tags, dtype=np.float32).mean(axis=0)
     return Analysis(**base, vector=vectors.mean(axis=0), tags=tags,
-                    windows=vectors if keep_windows else None)
+                    windows=vectors if keep_windows else None, fingerprint=r.fingerprint)

@@ -6,6 +6,7 @@ soundfile (libsndfile) reads MP3, FLAC, OGG and WAV in-process; for what it can'
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import subprocess
@@ -22,6 +23,7 @@ MIN_SECONDS = 1.0
 SILENCE_PEAK = 10 ** (-70 / 20)  # -70 dBFS: nothing a listener would call music
 # libsndfile's MP3 frame count is an estimate; only a real shortfall means a cut-off file.
 TRUNCATION_TOLERANCE = 0.98
+FINGERPRINT_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,19 @@ def _resampled(y: np.ndarray, native_sr: int, sr: int) -> np.ndarray:
     if native_sr == sr or not len(y):
         return y
     return soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
+
+
+def fingerprint(path: Path) -> str | None:
+    """A hash of what tags never change: the stream's format and length and its first 5 s of
+    decoded audio. Tells a retagged file (new size and mtime, same music) from a new one.
+    None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
+    try:
+        with sf.SoundFile(path) as f:
+            head = f.read(FINGERPRINT_SECONDS * f.samplerate, dtype="float32", always_2d=True)
+            form = f"{f.format}/{f.samplerate}/{f.channels}/{f.frames}".encode()
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        return None
+    return hashlib.sha1(form + head.tobytes()).hexdigest()
 
 
 def cut_windows(y: np.ndarray, sr: int, window_seconds: float, padding_threshold: float) -> np.ndarray:

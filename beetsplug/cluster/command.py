@@ -85,8 +85,8 @@ def place_imported(items, s: Settings) -> None:
 
 def print_report(r: AnalysisReport) -> None:
     ui.print_(f"cluster: {r.total} tracks: {r.analysed} analysed, {r.cached} already known, "
-              f"{r.moved} moved, {len(r.failed) + len(r.known_failures)} failed, "
-              f"{len(r.missing)} missing")
+              f"{r.moved} moved, {r.retagged} retagged, "
+              f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing")
     for path, error in r.failed:
         log.warning("skipped %s: %s", path, error)
     if r.known_failures:

@@ -14,7 +14,7 @@ import numpy as np
 
 from . import choose_k, clustering, embedders, playlists, runs
 from .analysis import Job, run_jobs
-from .audio import window_cap
+from .audio import fingerprint, window_cap
 from .errors import ClusterError
 from .settings import Settings
 from .store import Store
@@ -36,6 +36,7 @@ class AnalysisReport:
     total: int = 0
     cached: int = 0
     moved: int = 0
+    retagged: int = 0  # changed files whose audio is the same: re-stamped, not re-analysed
     analysed: int = 0  # files decoded this run
     failed: list[tuple[str, str]] = field(default_factory=list)  # new failures this run
     known_failures: list[tuple[str, str]] = field(default_factory=list)  # not retried
@@ -97,6 +98,7 @@ class Pipeline:
         keep_windows = s.aggregate == "chunk_level"
         known = self.store.up_to_date(emb.name, emb.version)
         errors = dict(self.store.failures(emb.name))
+        prints = self.store.fingerprints(emb.name, emb.version)
         with_windows = self.store.paths_with_windows(emb.name, emb.version) if keep_windows else None
         report = AnalysisReport(total=len(tracks))
         todo: list[tuple[Track, int, float]] = []
@@ -116,6 +118,10 @@ class Pipeline:
                     report.cached += 1
             elif not force and t.path not in known and self._adopt_moved(t.path, *stamp):
                 report.moved += 1
+            elif (not force and t.path in prints and prints[t.path] == fingerprint(t.path)
+                  and (not keep_windows or t.path in with_windows)):
+                self.store.restamp(t.path)  # only the tags changed: the vector still holds
+                report.retagged += 1
             else:
                 todo.append((t, *stamp))
         if todo:

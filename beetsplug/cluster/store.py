@@ -37,6 +37,7 @@ class Analysis:
     windows: np.ndarray | None = None  # (n_windows, dim) float32, for chunk_level
     tags: np.ndarray | None = None  # (n_tags,) probabilities, when the backend has tags
     error: str | None = None
+    fingerprint: str | None = None  # audio.fingerprint of the file as analysed
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -61,7 +62,12 @@ def _v1(db: sqlite_utils.Database) -> None:
                               pk=("backend", "version"))
 
 
-MIGRATIONS = [_v1]  # append only: the store's schema version is len(MIGRATIONS)
+def _v2(db: sqlite_utils.Database) -> None:
+    """Audio fingerprints: a retagged file keeps its vector."""
+    db["tracks"].add_column("fingerprint", str)
+
+
+MIGRATIONS = [_v1, _v2]  # append only: the store's schema version is len(MIGRATIONS)
 
 
 class Store:
@@ -100,6 +106,11 @@ class Store:
             [backend, version])
         return {p: (s, m) for p, s, m in rows}
 
+    def fingerprints(self, backend: str, version: str) -> dict[str, str]:
+        rows = self.db.execute("SELECT path, fingerprint FROM tracks WHERE backend = ? AND "
+                               "version = ? AND fingerprint IS NOT NULL", [backend, version])
+        return dict(rows)
+
     def save(self, analyses: Iterable[Analysis]) -> None:
         """Upsert a batch in one transaction (so an interrupted run keeps every finished batch)."""
         now = time.time()
@@ -109,7 +120,7 @@ class Store:
             "n_windows": None if a.windows is None else len(a.windows),
             "dim": None if a.vector is None else int(a.vector.shape[-1]),
             "vector": _blob(a.vector), "windows": _blob(a.windows), "tags": _blob(a.tags),
-            "error": a.error, "analysed_at": now,
+            "error": a.error, "analysed_at": now, "fingerprint": a.fingerprint,
         } for a in analyses]
         if rows:
             with self.db.atomic():
