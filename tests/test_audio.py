@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from conftest import pick_clips
 
-from beetsplug.cluster.audio import decode_windows
+from beetsplug.cluster.audio import decode_windows, fingerprint
 from beetsplug.cluster.errors import AudioError
 
 
@@ -47,3 +47,12 @@ def test_truncated_mp3_is_reported_when_seeking(tmp_path, emotify):
         decode_windows(path, 11025, 5.0, max_windows=2)  # seeks to the last window
     with pytest.raises(AudioError, match="truncated"):
         decode_windows(path, 11025, 5.0)
+
+
+def test_the_decoder_fingerprints_as_fingerprint_does(tmp_path, emotify):
+    clip = pick_clips(per_genre=1)[0]
+    assert decode_windows(clip, 11025, 5.0).fingerprint == fingerprint(clip) is not None
+    long = long_wav(tmp_path / "mix.wav", 11025, 300.0)  # the seeking path
+    assert decode_windows(long, 11025, 5.0, max_windows=4).fingerprint == fingerprint(long)
+    other = long_wav(tmp_path / "other.wav", 11025, 300.0, channels=1)
+    assert fingerprint(other) != fingerprint(long)

@@ -21,7 +21,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import embedders
-from .audio import decode_windows, fingerprint
+from .audio import decode_windows
 from .errors import AudioError
 from .store import Analysis, Store
 
@@ -154,7 +154,7 @@ def analyse_file(job: Job) -> Decoded:
     try:
         audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
                                job.padding_threshold, job.max_windows)
-        fp = fingerprint(job.path)
+        fp = audio.fingerprint
         if not job.embed_here:
             return Decoded(job, audio.duration, audio.windows, fingerprint=fp)
         out = _worker_embedder(job.backend, job.options).embed(audio.windows)

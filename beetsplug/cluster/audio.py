@@ -30,6 +30,7 @@ FINGERPRINT_SECONDS = 5
 class Decoded:
     windows: np.ndarray  # (n_windows, window_samples) float32
     duration: float  # seconds of audio in the file
+    fingerprint: str | None = None  # see fingerprint(); None for what only ffmpeg reads
 
 
 def window_cap(durations: list[float], window_seconds: float, quantile: float) -> int:
@@ -64,23 +65,23 @@ def decode_windows(
             picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, max_windows)
             if picked is not None:
                 return _checked(*picked)
-            y, duration = _read_soundfile(f, sr)
+            y, duration, print_ = _read_soundfile(f, sr)
     except (sf.LibsndfileError, RuntimeError) as sf_exc:
-        y, duration = _decode_ffmpeg(path, sr, sf_exc)
+        (y, duration), print_ = _decode_ffmpeg(path, sr, sf_exc), None
     if duration < MIN_SECONDS:
         raise AudioError(f"too short: {duration:.2f} s of audio (at least {MIN_SECONDS:g} s needed)")
     windows = cut_windows(y, sr, window_seconds, padding_threshold)
     if max_windows is not None and len(windows) > max_windows:
         windows = windows[_spread(len(windows), max_windows)]
-    return _checked(windows, duration)
+    return _checked(windows, duration, print_)
 
 
-def _checked(windows: np.ndarray, duration: float) -> Decoded:
+def _checked(windows: np.ndarray, duration: float, print_: str | None) -> Decoded:
     if not np.isfinite(windows).all():
         raise AudioError("decoder returned invalid samples (NaN or infinity)")
     if np.abs(windows).max(initial=0.0) < SILENCE_PEAK:
         raise AudioError("silent: no sample above -70 dBFS")
-    return Decoded(np.ascontiguousarray(windows, dtype=np.float32), duration)
+    return Decoded(np.ascontiguousarray(windows, dtype=np.float32), duration, print_)
 
 
 def _spread(total: int, keep: int) -> np.ndarray:
@@ -90,7 +91,7 @@ def _spread(total: int, keep: int) -> np.ndarray:
 
 def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
                          padding_threshold: float,
-                         max_windows: int | None) -> tuple[np.ndarray, float] | None:
+                         max_windows: int | None) -> tuple[np.ndarray, float, str] | None:
     """Seek to and decode only the kept windows; None when the whole file is wanted anyway."""
     native_sr, frames = f.samplerate, f.frames
     size = round(window_seconds * native_sr)
@@ -99,6 +100,7 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
     if max_windows is None or total <= max_windows or not f.seekable():
         return None
     out = np.zeros((max_windows, round(window_seconds * sr)), dtype=np.float32)
+    print_ = _print(f, f.read(FINGERPRINT_SECONDS * native_sr, dtype="float32", always_2d=True))
     for row, index in enumerate(_spread(total, max_windows)):
         f.seek(int(index) * size)
         data = f.read(size, dtype="float32", always_2d=True)
@@ -108,10 +110,10 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
                              f"decoding stops near {(index * size + len(data)) / native_sr:.1f} s")
         y = _resampled(_mono(data), native_sr, sr)[: out.shape[1]]
         out[row, : len(y)] = y
-    return out, frames / native_sr
+    return out, frames / native_sr, print_
 
 
-def _read_soundfile(f: sf.SoundFile, sr: int) -> tuple[np.ndarray, float]:
+def _read_soundfile(f: sf.SoundFile, sr: int) -> tuple[np.ndarray, float, str]:
     native_sr, expected = f.samplerate, f.frames
     data = f.read(dtype="float32", always_2d=True)
     if expected > 0 and len(data) < TRUNCATION_TOLERANCE * expected:
@@ -119,7 +121,7 @@ def _read_soundfile(f: sf.SoundFile, sr: int) -> tuple[np.ndarray, float]:
             f"truncated: the header promises {expected / native_sr:.1f} s, "
             f"only {len(data) / native_sr:.1f} s can be decoded"
         )
-    return _resampled(_mono(data), native_sr, sr), len(data) / native_sr
+    return _resampled(_mono(data), native_sr, sr), len(data) / native_sr, _print(f, data)
 
 
 def _mono(data: np.ndarray) -> np.ndarray:
@@ -140,11 +142,16 @@ def fingerprint(path: Path) -> str | None:
     None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
     try:
         with sf.SoundFile(path) as f:
-            head = f.read(FINGERPRINT_SECONDS * f.samplerate, dtype="float32", always_2d=True)
-            form = f"{f.format}/{f.samplerate}/{f.channels}/{f.frames}".encode()
+            return _print(f, f.read(FINGERPRINT_SECONDS * f.samplerate, dtype="float32",
+                                    always_2d=True))
     except (sf.LibsndfileError, RuntimeError, OSError):
         return None
-    return hashlib.sha1(form + head.tobytes()).hexdigest()
+
+
+def _print(f: sf.SoundFile, decoded_from_start: np.ndarray) -> str:
+    form = f"{f.format}/{f.samplerate}/{f.channels}/{f.frames}".encode()
+    head = decoded_from_start[: FINGERPRINT_SECONDS * f.samplerate]
+    return hashlib.sha1(form + np.ascontiguousarray(head).tobytes()).hexdigest()
 
 
 def cut_windows(y: np.ndarray, sr: int, window_seconds: float, padding_threshold: float) -> np.ndarray:
