@@ -73,3 +73,19 @@ def test_auto_k_on_too_few_tracks_is_a_clear_error(tmp_path, emotify):
     pipe.analyse(tracks)
     with pytest.raises(ClusterError, match="-n auto needs more than 2 analysed tracks"):
         pipe.cluster(tracks)
+
+
+def test_a_new_track_lands_in_a_cluster_whose_tracks_were_all_deleted(tmp_path, emotify):
+    from beetsplug.cluster.incremental import place_new
+
+    clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
+    store = Store(tmp_path / "s.db")
+    pipe = Pipeline(Settings(n_clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
+    tracks = [Track(str(p)) for p in clips]
+    pipe.analyse(tracks)
+    run = pipe.cluster(tracks)
+    pipe.export(run, tracks)
+    name, members = next(iter(run.playlists.items()))
+    store.remove(members)  # the daemon's removal of every track of one playlist
+    placed = place_new(pipe, [Track(members[0])])  # the same music comes back
+    assert placed[members[0]][2] == name  # into the playlist of the same name, no crash

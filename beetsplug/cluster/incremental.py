@@ -1,8 +1,9 @@
-"""Small updates between full runs: place new tracks by the last run's centroids, follow moves,
-drop deletions. Shared by the import stage and the daemon."""
+"""Small updates between full runs: place new tracks by the last run's centroids, without
+re-clustering. Shared by the import stage and the daemon."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
                  emb.name)
         return {}
     model = clustering.Model.from_bytes(run["model"])
-    names = {c: n for c, _, n in store.assignments(run["id"]).values()}
+    names = {int(c): n for c, n in json.loads(run["params"])["names"].items()}
     paths = [t.path for t in tracks]
     if run["aggregate"] == "chunk_level":
         kept, mats = store.matrix(paths, emb.name, emb.version, windows=True)
@@ -44,7 +45,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
     out = {}
     for path, (label, dist) in zip(kept, placed):
         number = int(label)
-        name = names.get(number) or pipe.settings.playlist_template.format(number=number)
+        name = names[number]
         store.assign(run["id"], path, number, float(dist), name)
         t = info[path]
         playlists.add_entry(playlist_file(pipe, name),
@@ -52,18 +53,6 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
                             style=pipe.path_style)
         out[path] = (number, float(dist), name)
     return out
-
-
-def move(pipe: Pipeline, old: str, new: str) -> None:
-    """A file moved: its vectors and playlist lines follow it; nothing is re-analysed."""
-    pipe.store.move(old, new)
-    playlists.move_entry(pipe.settings.playlist_dir, Path(old), Path(new), style=pipe.path_style)
-
-
-def remove(pipe: Pipeline, paths: list[str]) -> None:
-    """Files deleted: forget them and take their lines out of the playlists."""
-    pipe.store.remove(paths)
-    playlists.remove_entries(pipe.settings.playlist_dir, [Path(p) for p in paths], style=pipe.path_style)
 
 
 def playlist_file(pipe: Pipeline, name: str) -> Path:

@@ -192,18 +192,19 @@ class Pipeline:
         before = self.store.assignments(previous["id"]) if previous else {}
         numbers, ari = runs.stable_numbers(
             kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model, previous_model)
-        same_template = previous and json.loads(previous["params"]).get(
-            "template") == s.playlist_template
+        earlier = json.loads(previous["params"]) if previous else {}
+        kept_names = ({int(c): n for c, n in earlier["names"].items()}
+                      if earlier.get("template") == s.playlist_template else None)
         names = runs.playlist_names(
-            labels, numbers, template=s.playlist_template,
-            previous_names={c: n for c, _, n in before.values()} if same_template else None,
+            labels, numbers, template=s.playlist_template, previous_names=kept_names,
             tags=self._tags(kept), tag_names=self.store.tag_names(emb.name, emb.version),
             descriptors=self._descriptors(mats, windowed),
             fields=_fields([info[p] for p in kept]))
         assignments = {p: (numbers[int(c)], float(d), names[numbers[int(c)]])
                        for p, c, d in zip(kept, labels, dist) if c != runs.NOISE}
         params = {"pca_variance": s.pca_variance, "seed": s.seed, "template": s.playlist_template,
-                  "scan": dataclasses.asdict(scan) if scan else None, "previous_ari": ari}
+                  "scan": dataclasses.asdict(scan) if scan else None, "previous_ari": ari,
+                  "names": names}  # the run's playlists, even once a cluster has no tracks
         run = {"backend": emb.name, "version": emb.version, "k": k, "method": s.method,
                "aggregate": s.aggregate, "params": json.dumps(params),
                "model": _renumbered(result.model, numbers).to_bytes()}
