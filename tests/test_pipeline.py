@@ -86,6 +86,7 @@ def test_a_new_track_lands_in_a_cluster_whose_tracks_were_all_deleted(tmp_path, 
     run = pipe.cluster(tracks)
     pipe.export(run, tracks)
     name, members = next(iter(run.playlists.items()))
-    store.remove(members)  # the daemon's removal of every track of one playlist
+    for path in members:  # the daemon's removal of every track of one playlist
+        store.remove_under(path)
     placed = place_new(pipe, [Track(members[0])])  # the same music comes back
     assert placed[members[0]][2] == name  # into the playlist of the same name, no crash

@@ -51,7 +51,7 @@ def test_move_carries_vectors_and_assignments(tmp_path):
     assert store.matrix(["/new"], "handcrafted", "1")[0] == ["/new"]
     assert store.assignments(run) == {"/new": (1, 0.5, "C")}
     assert store.find_moved(10, 1.5, "handcrafted", "1") == ["/new"]
-    store.remove(["/new"])
+    assert store.remove_under("/new") == ["/new"]
     assert store.assignments(run) == {} and store.up_to_date("handcrafted", "1") == {}
 
 

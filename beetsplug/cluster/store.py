@@ -145,11 +145,7 @@ class Store:
 
     def move(self, old: str, new: str) -> None:
         """Carry a file's rows (every backend) and its assignments to its new path."""
-        with self.db.atomic():
-            self.db.execute("DELETE FROM tracks WHERE path = ?", [new])
-            self.db.execute("UPDATE tracks SET path = ? WHERE path = ?", [new, old])
-            self.db.execute("DELETE FROM assignments WHERE path = ?", [new])
-            self.db.execute("UPDATE assignments SET path = ? WHERE path = ?", [new, old])
+        self.move_many([(old, new)])
 
     def restamp(self, path: str) -> None:
         """The file changed only by our own tag write: keep its analyses valid."""
@@ -157,12 +153,6 @@ class Store:
         with self.db.atomic():
             self.db.execute("UPDATE tracks SET size = ?, mtime = ? WHERE path = ?",
                             [st.st_size, st.st_mtime, path])
-
-    def remove(self, paths: Iterable[str]) -> None:
-        with self.db.atomic():
-            for p in paths:
-                self.db.execute("DELETE FROM tracks WHERE path = ?", [p])
-                self.db.execute("DELETE FROM assignments WHERE path = ?", [p])
 
     def stamp(self, path: str, backend: str) -> tuple[int, float, str, str | None] | None:
         """(size, mtime, version, error) of one file's row, or None: a cheap per-file check."""
