@@ -95,12 +95,11 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
     """Seek to and decode only the kept windows; None when the whole file is wanted anyway."""
     native_sr, frames = f.samplerate, f.frames
     size = round(window_seconds * native_sr)
-    full, rest = divmod(frames, size)
-    total = full + (1 if rest and rest >= padding_threshold * size else 0)
+    total = _window_count(frames, size, padding_threshold)
     if max_windows is None or total <= max_windows or not f.seekable():
         return None
     out = np.zeros((max_windows, round(window_seconds * sr)), dtype=np.float32)
-    print_ = _print(f, f.read(FINGERPRINT_SECONDS * native_sr, dtype="float32", always_2d=True))
+    print_ = _head_print(f)
     for row, index in enumerate(_spread(total, max_windows)):
         f.seek(int(index) * size)
         data = f.read(size, dtype="float32", always_2d=True)
@@ -142,10 +141,15 @@ def fingerprint(path: Path) -> str | None:
     None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
     try:
         with sf.SoundFile(path) as f:
-            return _print(f, f.read(FINGERPRINT_SECONDS * f.samplerate, dtype="float32",
-                                    always_2d=True))
+            return _head_print(f)
     except (sf.LibsndfileError, RuntimeError, OSError):
         return None
+
+
+def _head_print(f: sf.SoundFile) -> str:
+    """The fingerprint of an open file, read from its start."""
+    f.seek(0)
+    return _print(f, f.read(FINGERPRINT_SECONDS * f.samplerate, dtype="float32", always_2d=True))
 
 
 def _print(f: sf.SoundFile, decoded_from_start: np.ndarray) -> str:
@@ -160,12 +164,17 @@ def cut_windows(y: np.ndarray, sr: int, window_seconds: float, padding_threshold
     A track shorter than one window still gives one (padded) window: it is real music, only short.
     """
     size = round(window_seconds * sr)
-    full, rest = divmod(len(y), size)
-    n = full + (1 if rest and (rest >= padding_threshold * size or full == 0) else 0)
+    n = _window_count(len(y), size, padding_threshold) or (1 if len(y) else 0)
     out = np.zeros((n, size), dtype=np.float32)
     usable = min(len(y), n * size)
     out.reshape(-1)[:usable] = y[:usable]
     return out
+
+
+def _window_count(samples: int, size: int, padding_threshold: float) -> int:
+    """Full windows, plus the partial last one when enough of it is present."""
+    full, rest = divmod(samples, size)
+    return full + (1 if rest and rest >= padding_threshold * size else 0)
 
 
 def _decode_ffmpeg(path: Path, sr: int, sf_exc: Exception) -> tuple[np.ndarray, float]:
