@@ -87,7 +87,7 @@ def speed(embedder: MusicnnEmbedder, clips: list[np.ndarray], threads: int) -> N
     base = totals[names[0]]
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"speed over {len(clips)} clips of {len(clips[0])} windows, per clip "
-          f"(wall, and process CPU time; load average {load} on {os.cpu_count()} CPUs):")  # fmt: skip
+          f"(wall, and process CPU time; load average {load} on {os.cpu_count()} CPUs):")
     for name, (wall, cpu) in totals.items():
         print(f"  {name:42s} wall {1000 * wall / len(clips):6.0f} ms  x{base[0] / wall:.2f}"
               f"   cpu {1000 * cpu / len(clips):6.0f} ms  x{base[1] / cpu:.2f}")  # fmt: skip

@@ -50,7 +50,8 @@ def main() -> None:
         if run.scan:
             print(run.scan.render())
         row = store.last_run(pipe.embedder.name)
-        table[f"k={k}" + (f" ({run.k})" if k == "auto" else "")] = judge.evaluate(store, row, labels)
+        column = f"k={k}" + (f" ({run.k})" if k == "auto" else "")
+        table[column] = judge.evaluate(store, row, labels)
     print(f"backend {args.backend}, method {args.method}, {args.aggregate}:")
     print(evaluation.format_table(table))
     if args.plot:

@@ -135,7 +135,8 @@ class MpdServer:
         self.mpc("-w", "update")
 
     def queue_after_load(self, name: str) -> list[str]:
-        """Clear the queue, load one playlist, return the queued files (music_directory-relative)."""
+        """Clear the queue, load one playlist, return the queued files (music_directory
+        relative)."""
         self.mpc("clear")
         self.mpc("load", name)
         return self.mpc("-f", "%file%", "playlist")

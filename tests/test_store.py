@@ -46,7 +46,8 @@ def test_upsert_matrix_and_versions(tmp_path):
 def test_move_carries_vectors_and_assignments(tmp_path):
     store = Store(tmp_path / "s.db")
     store.save([analysis("/old", [1, 2])])
-    run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1}, [("/old", 1, 0.5, "C")])
+    run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1},
+                         [("/old", 1, 0.5, "C")])
     store.move("/old", "/new")
     assert store.matrix(["/new"], "handcrafted", "1")[0] == ["/new"]
     assert store.assignments(run) == {"/new": (1, 0.5, "C")}

@@ -104,7 +104,7 @@ def test_rejects_a_file_that_is_not_a_table(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("musicnn") is None,
-                    reason="musicnn weights absent: pip install --no-deps musicnn==0.1.0")  # fmt: skip
+                    reason="musicnn weights absent: pip install --no-deps musicnn==0.1.0")
 def test_reads_the_musicnn_wheel_checkpoint():
     folder = Path(next(iter(importlib.util.find_spec("musicnn").submodule_search_locations)))
     tensors = read_checkpoint(f"{folder / 'MSD_musicnn'}/")

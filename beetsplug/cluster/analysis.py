@@ -58,7 +58,8 @@ class Decoded:
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
-             keep_windows: bool, progress: Callable[[int], None] | None = None) -> list[tuple[str, str | None]]:
+             keep_windows: bool,
+             progress: Callable[[int], None] | None = None) -> list[tuple[str, str | None]]:
     """Analyse every job; returns (path, error or None) for each one saved.
 
     Only that is kept: vectors go to the store in batches and are dropped here.
@@ -150,7 +151,7 @@ def _worker_embedder(backend: str, options: tuple) -> embedders.Embedder:
 
 
 def analyse_file(job: Job) -> Decoded:
-    """Decode (and, for cheap backends, embed) one file; a bad file becomes an error, not a crash."""
+    """Decode (and, for cheap backends, embed) one file; a bad file is an error, not a crash."""
     try:
         audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
                                job.padding_threshold, job.max_windows)

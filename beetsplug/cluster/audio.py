@@ -34,7 +34,8 @@ class Decoded:
 
 
 def window_cap(durations: list[float], window_seconds: float, quantile: float) -> int:
-    """Windows per track: those of the library's `quantile` duration, so long tracks don't dominate."""
+    """Windows per track: as many as the library's `quantile` duration holds, so long tracks
+    don't dominate."""
     known = [d for d in durations if d and d > 0]
     if not known:
         return 36
@@ -69,7 +70,8 @@ def decode_windows(
     except (sf.LibsndfileError, RuntimeError) as sf_exc:
         (y, duration), print_ = _decode_ffmpeg(path, sr, sf_exc), None
     if duration < MIN_SECONDS:
-        raise AudioError(f"too short: {duration:.2f} s of audio (at least {MIN_SECONDS:g} s needed)")
+        raise AudioError(f"too short: {duration:.2f} s of audio "
+                         f"(at least {MIN_SECONDS:g} s needed)")
     windows = cut_windows(y, sr, window_seconds, padding_threshold)
     if max_windows is not None and len(windows) > max_windows:
         windows = windows[_spread(len(windows), max_windows)]
@@ -158,7 +160,8 @@ def _print(f: sf.SoundFile, decoded_from_start: np.ndarray) -> str:
     return hashlib.sha1(form + np.ascontiguousarray(head).tobytes()).hexdigest()
 
 
-def cut_windows(y: np.ndarray, sr: int, window_seconds: float, padding_threshold: float) -> np.ndarray:
+def cut_windows(y: np.ndarray, sr: int, window_seconds: float,
+                padding_threshold: float) -> np.ndarray:
     """Fixed windows; the last, partial one is zero-padded if enough of it is present.
 
     A track shorter than one window still gives one (padded) window: it is real music, only short.
@@ -191,7 +194,8 @@ def _decode_ffmpeg(path: Path, sr: int, sf_exc: Exception) -> tuple[np.ndarray, 
         raise AudioError(f"ffmpeg failed to run: {exc}") from exc
     if proc.returncode != 0 or not proc.stdout:
         reason = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise AudioError("not a readable audio file: " + (reason[-1] if reason else "no audio stream"))
+        raise AudioError("not a readable audio file: "
+                         + (reason[-1] if reason else "no audio stream"))
     y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
     return y, len(y) / sr
 

@@ -35,8 +35,7 @@ class Model:
     numbers: np.ndarray  # (k,) the cluster number of each centroid row
 
     def transform(self, X: np.ndarray) -> np.ndarray:
-        Z = (np.asarray(X, dtype=np.float64) - self.mean) / self.scale
-        return (Z - self.pca_mean) @ self.components.T
+        return _project(X, self.mean, self.scale, self.pca_mean, self.components)
 
     def raw_centroids(self) -> np.ndarray:
         """The centroids back in the space of the raw vectors (to compare two runs' models)."""
@@ -79,8 +78,7 @@ class Reduced:
 
     def project(self, X: np.ndarray) -> np.ndarray:
         """Raw vectors into this reduced space."""
-        return ((np.asarray(X, dtype=np.float64) - self.mean) / self.scale - self.pca_mean) \
-            @ self.components.T
+        return _project(X, self.mean, self.scale, self.pca_mean, self.components)
 
 
 def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> Reduced:
@@ -158,8 +156,15 @@ def vote(window_labels: np.ndarray, window_dist: np.ndarray, owners: np.ndarray,
 def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Old label indices sorted by size (desc), ties by centroid coordinates."""
     sizes = np.bincount(labels[labels >= 0], minlength=len(centroids))
-    keys = sorted(range(len(centroids)), key=lambda c: (-sizes[c], tuple(np.round(centroids[c], 9))))
+    keys = sorted(range(len(centroids)),
+                  key=lambda c: (-sizes[c], tuple(np.round(centroids[c], 9))))
     return np.array(keys)
+
+
+def _project(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, pca_mean: np.ndarray,
+             components: np.ndarray) -> np.ndarray:
+    """Standardise, then project on the principal components."""
+    return ((np.asarray(X, dtype=np.float64) - mean) / scale - pca_mean) @ components.T
 
 
 def _distances(P: np.ndarray, centroids: np.ndarray) -> np.ndarray:

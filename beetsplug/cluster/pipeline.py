@@ -99,7 +99,8 @@ class Pipeline:
         known = self.store.up_to_date(emb.name, emb.version)
         errors = dict(self.store.failures(emb.name))
         prints = self.store.fingerprints(emb.name, emb.version)
-        with_windows = self.store.paths_with_windows(emb.name, emb.version) if keep_windows else None
+        with_windows = (self.store.paths_with_windows(emb.name, emb.version)
+                        if keep_windows else None)
         report = AnalysisReport(total=len(tracks))
         todo: list[tuple[Track, int, float]] = []
         for t in tracks:

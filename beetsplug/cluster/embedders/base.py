@@ -12,7 +12,7 @@ from ..errors import ClusterError
 
 
 class EmbedderError(ClusterError):
-    """A backend cannot be built (missing weights, missing extra); the message says how to fix it."""
+    """A backend cannot be built (missing weights or extra); the message says how to fix it."""
 
 
 @dataclass(frozen=True)
