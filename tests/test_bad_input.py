@@ -91,3 +91,27 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
     assert report.analysed == len(clips) and not report.failed
     assert len(store.matrix([str(p) for p in clips], "handcrafted", pipe.embedder.version)[0]) \
         == len(clips)
+
+
+@pytest.mark.slow
+def test_beet_cluster_names_each_failing_file_and_why(beets_env):
+    """Through the real `beet` command line: every warning names its file and its reason (the
+    plugin logger formats with {}, so a %s here would print literally)."""
+    clips = beets_env.import_clips(pick_clips(per_genre=2))
+    broken = {clips[0]: b"", clips[1]: clips[1].read_bytes()[:3000],
+              clips[2]: np.random.default_rng(1).bytes(30_000)}
+    for path, data in broken.items():  # broken after import, as a failing disk or a bad copy
+        path.write_bytes(data)
+    gone = clips[3]
+    gone.unlink()
+    res = beets_env.beet("cluster", "-n", "2")
+    out = res.stdout + res.stderr
+    assert "%s" not in out and "%d" not in out, out
+    reasons = {clips[0]: "empty file", clips[1]: "truncated", clips[2]: "not a readable"}
+    lines = out.splitlines()
+    for path, reason in reasons.items():
+        assert any(str(path) in ln and reason in ln for ln in lines), (path, reason, out)
+    assert any(str(gone) in ln and "not found" in ln for ln in lines), out
+    assert "3 failed, 1 missing" in out, out
+    assert sum(str(clips[0]) in ln for ln in lines) == 1, out  # said once, not per layer
+    assert "error reading" not in out, out  # no tag write is tried on a file with no cluster

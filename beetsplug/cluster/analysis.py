@@ -7,7 +7,6 @@ process on windows batched across tracks while the workers decode the next files
 
 from __future__ import annotations
 
-import logging
 import multiprocessing
 import os
 import time
@@ -23,9 +22,8 @@ import numpy as np
 from . import embedders
 from .audio import decode_windows
 from .errors import AudioError
+from .log import log
 from .store import Analysis, Store
-
-log = logging.getLogger("beets.cluster")
 
 SAVE_EVERY_SECONDS = 2.0
 
@@ -73,8 +71,8 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
         nonlocal last_save
         for r in results:
             a = _to_analysis(r, embedder.version, keep_windows)
-            if a.error:
-                log.warning("skipping %s: %s", a.path, a.error)
+            if a.error:  # the front end reports it (the run's summary, the daemon's log)
+                log.debug("failed: {}: {}", a.path, a.error)
             pending.append(a)
             if progress:
                 progress(1)
@@ -115,7 +113,7 @@ def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
         except BrokenProcessPool:
             # A worker died (a decoder crash, the OOM killer): each file it may have held runs
             # alone in a fresh process, so only the one that kills it again is marked failed.
-            log.warning("an analysis process died; retrying its %d files one by one",
+            log.warning("an analysis process died; retrying its {} files one by one",
                         len(in_flight))
             for job, _ in in_flight:
                 yield _alone(job)

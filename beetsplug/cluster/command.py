@@ -6,7 +6,6 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from beets import ui
@@ -15,13 +14,12 @@ from . import evaluation, judge, playlists
 from .errors import ClusterError
 from .incremental import place_new
 from .items import apply_assignments, field_label, item_path, track_of
+from .log import log
 from .pipeline import AnalysisReport, ClusterRun, Pipeline
 from .progress import Progress
 from .settings import Settings
 from .store import Store
 from .tags import CLUSTER
-
-log = logging.getLogger("beets.cluster")
 
 
 def run(lib, items, s: Settings, opts) -> None:
@@ -78,7 +76,7 @@ def place_imported(items, s: Settings) -> None:
         apply_assignments(items, placed, write=ui.should_write(), grouping=s.write_grouping,
                           written=store.restamp)
     except ClusterError as exc:
-        log.warning("%s", exc)
+        log.warning("{}", exc)
     finally:
         store.close()
 
@@ -88,12 +86,12 @@ def print_report(r: AnalysisReport) -> None:
               f"{r.moved} moved, {r.retagged} retagged, "
               f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing")
     for path, error in r.failed:
-        log.warning("skipped %s: %s", path, error)
+        log.warning("skipped {}: {}", path, error)
     if r.known_failures:
-        log.info("%d files failed before and are unchanged (not retried; --force retries them)",
+        log.info("{} files failed before and are unchanged (not retried; --force retries them)",
                  len(r.known_failures))
     for path in r.missing:
-        log.warning("file not found: %s", path)
+        log.warning("file not found: {}", path)
 
 
 def print_summary(run: ClusterRun, files: list[Path], changed: int) -> None:

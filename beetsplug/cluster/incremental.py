@@ -4,15 +4,13 @@ re-clustering. Shared by the import stage and the daemon."""
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
 
 from . import clustering, playlists
+from .log import log
 from .pipeline import Pipeline, Track
-
-log = logging.getLogger("beets.cluster")
 
 
 def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float, str]]:
@@ -25,7 +23,7 @@ def place_new(pipe: Pipeline, tracks: list[Track]) -> dict[str, tuple[int, float
     pipe.analyse(tracks)
     run = store.last_run(emb.name)
     if run is None or run["version"] != emb.version:
-        log.info("no earlier run of %s to place new tracks by; run `beet cluster`",
+        log.info("no earlier run of {} to place new tracks by; run `beet cluster`",
                  emb.name)
         return {}
     model = clustering.Model.from_bytes(run["model"])

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable
 
 from .pipeline import Track
 from .tags import CLUSTER, PLAYLIST
-
-log = logging.getLogger("beets.cluster")
 
 
 def item_path(item) -> str:
@@ -49,7 +46,8 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
         new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
         if grouping and found:
             new["grouping"] = found[2]
-        if all(item.get(k) == v for k, v in new.items()):
+        # An import reads our absent file tags as cluster 0 and playlist "": no cluster either.
+        if all((item.get(k) or None) == v for k, v in new.items()):
             continue
         for key, value in new.items():
             if value is None:

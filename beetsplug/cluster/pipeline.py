@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,10 +15,9 @@ from . import choose_k, clustering, embedders, playlists, runs
 from .analysis import Job, run_jobs
 from .audio import fingerprint, window_cap
 from .errors import ClusterError
+from .log import log
 from .settings import Settings
 from .store import Store
-
-log = logging.getLogger("beets.cluster")
 
 
 @dataclass(frozen=True)
@@ -157,7 +155,7 @@ class Pipeline:
         old = self.moved_from(path, size, mtime)
         if old is not None:
             self.store.move(old, path)
-            log.debug("%s moved to %s, vector kept", old, path)
+            log.debug("{} moved to {}, vector kept", old, path)
         return old is not None
 
     def cluster(self, tracks: list[Track]) -> ClusterRun:

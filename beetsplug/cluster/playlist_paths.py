@@ -9,15 +9,13 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
 from .errors import ClusterError
-
-log = logging.getLogger("beets.cluster")
+from .log import log
 
 MODES = ("playlist", "library", "absolute", "prefix")
 
@@ -50,7 +48,7 @@ class PathStyle:
         """The line for `path` in a playlist inside `folder`; None if this style can't say it."""
         path = Path(os.path.abspath(path))
         if "\n" in str(path) or "\r" in str(path):
-            log.warning("skipping %r in playlists: a line break in its name", str(path))
+            log.warning("skipping {!r} in playlists: a line break in its name", str(path))
             return None
         if self.mode == "absolute":
             return str(path)
@@ -62,9 +60,9 @@ class PathStyle:
             if self.mode == "library":
                 # beets can keep files outside its directory (import without copy/move);
                 # an absolute path is the only spelling left, and MPD loads it if it can.
-                log.warning("%s is outside the library root; written as an absolute path", path)
+                log.warning("{} is outside the library root; written as an absolute path", path)
                 return str(path)
-            log.warning("skipping %s: outside the library root, no prefixed path for it", path)
+            log.warning("skipping {}: outside the library root, no prefixed path for it", path)
             return None
         if self.mode == "library":
             return _not_a_comment(inside)

@@ -7,13 +7,13 @@ nothing and lets a later run remove its own stale playlists without touching any
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .log import log
 from .playlist_paths import PathStyle, PlaylistError
 
 PLAYLIST_RELATIVE = PathStyle()  # the default: entries relative to the playlist file
@@ -32,7 +32,6 @@ __all__ = [
     "write_playlists",
 ]
 
-log = logging.getLogger("beets.cluster")
 
 MARKER = "# beets-cluster"
 _SUFFIXES = (".m3u8", ".m3u")
@@ -216,7 +215,7 @@ def _remove_stale(folder: Path, keep: set[Path]) -> None:
             try:
                 path.unlink()
             except OSError as e:  # a stale list left behind is not worth failing the run for
-                log.warning("cannot remove stale playlist %s: %s", path, e.strerror)
+                log.warning("cannot remove stale playlist {}: {}", path, e.strerror)
 
 
 def _check_name(name: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from typing import TextIO
 
-log = logging.getLogger("beets.cluster")
+from .log import log
 
 
 class Progress:
@@ -33,7 +32,7 @@ class Progress:
                 self.stream.write("\n")
             self.stream.flush()
         else:
-            log.info("%s", self.line(now))
+            log.info("{}", self.line(now))
 
     def line(self, now: float | None = None) -> str:
         elapsed = (now or time.monotonic()) - self.start

@@ -11,11 +11,12 @@ from pathlib import Path
 import confuse
 from beets.ui import UserError
 
+from beetsplug.cluster import log as cluster_log
 from clusterd.config import add_defaults, options_from_config, read_config
 from clusterd.service import Options, Service
 from clusterd.worker import CoreBinding, Handler
 
-log = logging.getLogger("clusterd")
+log = cluster_log.get("clusterd")
 
 Factory = Callable[[Options], CoreBinding]
 # The core's side of the bridge; tests and the soak script pass a handler of their own.
@@ -61,7 +62,7 @@ def main(
         options = options_from_config(poll=args.poll)
         core = make(options)
     except CONFIG_ERRORS as exc:
-        log.error("%s", exc)
+        log.error("{}", exc)
         return 2
 
     def reload() -> Handler | None:
@@ -79,7 +80,7 @@ def main(
             service.worker.recluster_after = new.recluster_after  # we run in the worker thread
             return handler
         except CONFIG_ERRORS as exc:
-            log.error("reload failed, keeping the old configuration: %s", exc)
+            log.error("reload failed, keeping the old configuration: {}", exc)
             return None
 
     service = Service(options, core.handler, errors=core.errors, reload=reload)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sqlite3
 import time
@@ -12,9 +11,10 @@ from beets import config, library, plugins
 from beets.dbcore.query import PathQuery
 from beets.ui import UserError
 
+from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.items import item_path
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 # `beet import` puts a file in place and writes its tags before it stores the item (with copy
 # or move, all items of an album in one transaction after the last file). A file untouched for
@@ -82,9 +82,9 @@ def add_files(lib: library.Library, paths: Iterable[str]) -> dict[str, library.I
         try:
             item = library.Item.from_path(os.fsencode(path))
         except library.ReadError as exc:
-            log.warning("not adding %s to beets: %s", path, exc)
+            log.warning("not adding {} to beets: {}", path, exc)
             continue
         lib.add(item)
-        log.info("added %s to the beets library", path)
+        log.info("added {} to the beets library", path)
         out[path] = item
     return out

@@ -6,7 +6,6 @@ the last run's centroids (`incremental.place_new`); nothing here re-clusters unl
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,7 @@ import numpy as np
 from beets import config, library, ui
 
 from beetsplug.cluster import incremental, playlists
+from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.errors import ClusterError
 from beetsplug.cluster.items import apply_assignments, track_of
 from beetsplug.cluster.pipeline import Pipeline, Track
@@ -30,7 +30,7 @@ from clusterd.events import PathFilter
 from clusterd.service import Options
 from clusterd.worker import CoreBinding
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 CHECKS_PER_YIELD = 200  # catch-up: files looked at between two chances to stop
 
@@ -109,7 +109,7 @@ class CoreHandler:
         or from outside the watched folders): its vector and playlist line follow."""
         old = self.pipe.moved_from(path, size, mtime)
         if old is not None:
-            log.info("%s moved to %s while unwatched; vector kept", old, path)
+            log.info("{} moved to {} while unwatched; vector kept", old, path)
             self._move([(old, path)])
         return old is not None
 
@@ -140,10 +140,10 @@ class CoreHandler:
             for path in todo:
                 row = self.store.stamp(path, emb.name)
                 if row is not None and row[3] is not None:
-                    log.warning("%s recorded as failed: %s", path, row[3])
+                    log.warning("{} recorded as failed: {}", path, row[3])
                 elif row is not None:
                     new += path not in stale
-                    log.info("%s -> %s", path, placed[path][2] if path in placed else "no run yet")
+                    log.info("{} -> {}", path, placed[path][2] if path in placed else "no run yet")
             return new
 
     def _write_tags(self, items: dict[str, library.Item], others: list[str],
@@ -196,7 +196,7 @@ class CoreHandler:
         vanished = [p for p in self.store.paths(name)
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]
         if vanished:
-            log.info("catch-up: %d files gone while unwatched", len(vanished))
+            log.info("catch-up: {} files gone while unwatched", len(vanished))
             self.removed([Path(p) for p in vanished])
         yield None
 
@@ -221,7 +221,7 @@ class CoreHandler:
             run = pipe.cluster(tracks)
             pipe.export(run, tracks)
             self._write_tags(items, [p for p in paths if p not in items], run.assignments)
-            log.info("reclustered %d tracks into %d playlists", len(run.assignments), run.k)
+            log.info("reclustered {} tracks into {} playlists", len(run.assignments), run.k)
 
     def flush(self) -> None:
         """Nothing is buffered: each playlist change is written (atomically) when it happens."""

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from beetsplug.cluster import log as cluster_log
 from clusterd.changes import Batch, Change
 from clusterd.coalesce import Coalescer, Entry
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 
 def look(path: Path) -> tuple[int, int] | None:
@@ -133,9 +133,9 @@ class Debouncer:
             if overdue:
                 waited = now - entry.since
                 if snap is None:
-                    log.info("%s missing for %.0f s; dropping it", path, waited)
+                    log.info("{} missing for {:.0f} s; dropping it", path, waited)
                     return None
-                log.warning("%s still unsettled after %.0f s; handing it over", path, waited)
+                log.warning("{} still unsettled after {:.0f} s; handing it over", path, waited)
                 return True
             entry.snap = snap  # this look is the reference for the next one
         return settled

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -20,9 +19,10 @@ from watchdog.events import (
     FileSystemEventHandler,
 )
 
+from beetsplug.cluster import log as cluster_log
 from clusterd.changes import Change
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 AUDIO_EXTENSIONS = frozenset(
     [
@@ -114,7 +114,7 @@ class AudioEventHandler(FileSystemEventHandler):
         try:
             self._emit(self._translate(event))
         except OSError as exc:  # e.g. the folder vanished while we walked it
-            log.warning("ignoring %s: %s", event, exc)
+            log.warning("ignoring {}: {}", event, exc)
 
     def _translate(self, event: FileSystemEvent) -> Iterator[Change]:
         src = Path(os.fsdecode(event.src_path)).absolute()

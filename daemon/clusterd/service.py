@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -14,11 +13,12 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from beetsplug.cluster import log as cluster_log
 from clusterd.debounce import Debouncer
 from clusterd.events import EVENT_FILTER, AudioEventHandler
 from clusterd.worker import Handler, Worker
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 
 @dataclass(frozen=True)
@@ -85,12 +85,12 @@ class Service:
         # The observer starts before the catch-up scan, so nothing falls between the two.
         for root in self.options.roots:
             if not root.is_dir():
-                log.warning("not watching %s: no such folder", root)
+                log.warning("not watching {}: no such folder", root)
                 continue
             self.observer.schedule(
                 self.events, str(root), recursive=True, event_filter=EVENT_FILTER
             )
-            log.info("watching %s%s", root, " (polling)" if self.options.poll else "")
+            log.info("watching {}{}", root, " (polling)" if self.options.poll else "")
         self.observer.start()
         self.worker.start()
         self._started = True
@@ -102,7 +102,7 @@ class Service:
             return
         self.worker.join(timeout)
         if self.worker.is_alive():
-            log.error("worker did not stop within %.0f s", timeout)
+            log.error("worker did not stop within {:.0f} s", timeout)
         self.observer.stop()
         self.observer.join(timeout)
         self._started = False
@@ -115,7 +115,7 @@ class Service:
         """SIGTERM/SIGINT stop, SIGHUP reloads. Main thread only (Python's rule)."""
 
         def on_stop(signum: int, _frame: FrameType | None) -> None:
-            log.info("signal %s: stopping", signal.Signals(signum).name)
+            log.info("signal {}: stopping", signal.Signals(signum).name)
             self.debouncer.stop()
 
         def on_hup(_signum: int, _frame: FrameType | None) -> None:

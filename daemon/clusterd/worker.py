@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from beetsplug.cluster import log as cluster_log
 from clusterd.changes import Batch
 from clusterd.debounce import Debouncer
 
-log = logging.getLogger(__name__)
+log = cluster_log.get(__name__)
 
 
 @runtime_checkable
@@ -124,7 +124,7 @@ class Worker(threading.Thread):
         try:
             fn()
         except self.errors as exc:
-            log.error("%s failed: %s", what, exc)
+            log.error("{} failed: {}", what, exc)
             return False
         return True
 
@@ -137,7 +137,7 @@ class Worker(threading.Thread):
                     log.info("catch-up interrupted; it resumes at the next start")
                     return
         except self.errors as exc:
-            log.error("catch-up scan failed: %s", exc)
+            log.error("catch-up scan failed: {}", exc)
             return
         log.info("catch-up scan done; watching for changes")
 
@@ -150,7 +150,7 @@ class Worker(threading.Thread):
         try:
             new = self.reload()
         except self.errors as exc:
-            log.error("reload failed, keeping the old configuration: %s", exc)
+            log.error("reload failed, keeping the old configuration: {}", exc)
             return
         if new is not None:
             self._call("close", self.handler.close)
@@ -166,7 +166,7 @@ class Worker(threading.Thread):
 
     def _apply(self, batch: Batch) -> None:
         log.debug(
-            "batch: %d moved, %d removed, %d added",
+            "batch: {} moved, {} removed, {} added",
             len(batch.moved),
             len(batch.removed),
             len(batch.added),
@@ -176,7 +176,7 @@ class Worker(threading.Thread):
         added = list(batch.added)
         for start in range(0, len(added), self.chunk):
             if self.stop_event.is_set():
-                log.info("stopping: %d files left for the next catch-up", len(added) - start)
+                log.info("stopping: {} files left for the next catch-up", len(added) - start)
                 break
             self._maybe_reload()
             chunk = added[start : start + self.chunk]
