@@ -18,8 +18,8 @@ from pathlib import Path
 from emotify import labelled_clips
 from rss import PeakRSS
 
+from beetsplug.cluster.config import Settings
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
 
 

@@ -51,9 +51,9 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from beetsplug.cluster.audio import decode_windows
+from beetsplug.cluster.analysis.audio import decode_windows
+from beetsplug.cluster.embedders.features import SAMPLE_RATE, WINDOW_SECONDS
 from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
-from beetsplug.cluster.features import SAMPLE_RATE, WINDOW_SECONDS
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "emotify-dev"
 NAIVE_SR = 22050

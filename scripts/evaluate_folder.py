@@ -16,9 +16,10 @@ from pathlib import Path
 
 from emotify import EMOTIFY, REPO, labelled_clips
 
-from beetsplug.cluster import evaluation, judge
+from beetsplug.cluster import judge
+from beetsplug.cluster.clustering import quality as evaluation
+from beetsplug.cluster.config import METHODS, Settings
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.settings import METHODS, Settings
 from beetsplug.cluster.store import Store
 
 

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from conftest import pick_clips
 
-from beetsplug.cluster.audio import decode_windows, fingerprint
+from beetsplug.cluster.analysis.audio import decode_windows, fingerprint
 from beetsplug.cluster.errors import AudioError
 
 

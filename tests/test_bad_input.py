@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from conftest import pick_clips
 
+from beetsplug.cluster.config import Settings
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
 
 # A minimal, valid Standard MIDI File: real music data that no audio decoder here can play.

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster.choose_k import knee_index, scan_k
+from beetsplug.cluster.clustering.choose_k import knee_index, scan_k
 
 
 def test_auto_finds_three_well_separated_blobs():

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster import clustering
-from beetsplug.cluster.audio import cut_windows, window_cap
+from beetsplug.cluster.analysis.audio import cut_windows, window_cap
+from beetsplug.cluster.clustering import fit as clustering
 from beetsplug.cluster.errors import ClusterError
 
 
@@ -62,7 +62,7 @@ def test_windows_padding_and_cap():
 
 
 def test_settings_refuse_bad_options_with_a_clear_line():
-    from beetsplug.cluster.settings import Settings
+    from beetsplug.cluster.config import Settings
 
     for bad, words in [({"playlist_template": "{nmber}"}, "playlist_template"),
                        ({"method": "kmedoids"}, "method must be one of"),

@@ -20,7 +20,7 @@ import mutagen
 import pytest
 from conftest import REPO, BeetsEnv, copy_clips, pick_clips
 
-from beetsplug.cluster.playlists import MARKER, read_playlist
+from beetsplug.cluster.output.playlists import MARKER, read_playlist
 
 pytestmark = pytest.mark.slow
 

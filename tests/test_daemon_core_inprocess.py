@@ -14,10 +14,10 @@ from clusterd.core_adapter import CoreHandler
 from clusterd.service import Options, Service
 from conftest import copy_clips, pick_clips
 
-from beetsplug.cluster import playlists
+from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError
+from beetsplug.cluster.output import playlists
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Analysis, Store
 
 pytestmark = pytest.mark.usefixtures("no_thread_leaks")

@@ -7,7 +7,7 @@ import pytest
 from sklearn import metrics
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster.evaluation import (
+from beetsplug.cluster.clustering.quality import (
     external_measures,
     format_table,
     internal_measures,

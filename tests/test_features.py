@@ -9,8 +9,7 @@ import soxr
 from conftest import pick_clips
 
 from beetsplug.cluster.embedders.base import Embedding
-from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
-from beetsplug.cluster.features import (
+from beetsplug.cluster.embedders.features import (
     FEATURE_NAMES,
     SAMPLE_RATE,
     WINDOW_SECONDS,
@@ -18,6 +17,7 @@ from beetsplug.cluster.features import (
     pitch_class_profile,
     window_features,
 )
+from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
 
 SR = SAMPLE_RATE
 N = int(WINDOW_SECONDS * SR)

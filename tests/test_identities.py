@@ -7,7 +7,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
 
-from beetsplug.cluster.identities import assignment_ari, match_clusters, relabel
+from beetsplug.cluster.clustering.identity import assignment_ari, match_clusters, relabel
 
 
 def _library(n: int, seed: int) -> tuple[np.ndarray, list[str]]:

@@ -8,7 +8,7 @@ import re
 import pytest
 from conftest import GENRES, pick_clips
 
-from beetsplug.cluster.playlists import read_playlist
+from beetsplug.cluster.output.playlists import read_playlist
 
 pytestmark = pytest.mark.slow
 

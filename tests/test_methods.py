@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from beetsplug.cluster.methods import MethodError, dbscan_eps, fit_labels
+from beetsplug.cluster.clustering.methods import MethodError, dbscan_eps, fit_labels
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_gmm_and_kmeans_are_seeded(blobs):
 
 
 def test_ward_on_a_sample_above_its_limit(blobs, monkeypatch):
-    from beetsplug.cluster import methods
+    from beetsplug.cluster.clustering import methods
 
     X, y = blobs
     monkeypatch.setattr(methods, "WARD_MAX", 60)

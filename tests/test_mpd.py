@@ -17,7 +17,7 @@ import pytest
 from conftest import emotify_labels, pick_clips
 from mpd_server import MpdServer, mpd_or_skip
 
-from beetsplug.cluster.playlists import Entry, read_playlist, write_playlists
+from beetsplug.cluster.output.playlists import Entry, read_playlist, write_playlists
 
 PER_GENRE = 4
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import BeetsEnv, pick_clips
 from mpd_server import MpdServer, mpd_or_skip
 
-from beetsplug.cluster.playlists import read_playlist
+from beetsplug.cluster.output.playlists import read_playlist
 
 pytestmark = pytest.mark.slow
 

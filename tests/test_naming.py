@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from beetsplug.cluster.naming import (
+from beetsplug.cluster.clustering.naming import (
     apply_template,
     name_clusters,
     safe_filename,

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import BeetsEnv, copy_clips, pick_clips
 
+from beetsplug.cluster.config import Settings
+from beetsplug.cluster.output.playlists import read_playlist
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.playlists import read_playlist
-from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
 
 

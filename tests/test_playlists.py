@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from beetsplug.cluster.playlists import (
+from beetsplug.cluster.output.playlists import (
     MARKER,
     Entry,
     PathStyle,

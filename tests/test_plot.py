@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster.plot import PlotError, plot_map, project
+from beetsplug.cluster.output.plot import PlotError, plot_map, project
 
 pytest.importorskip("matplotlib")
 

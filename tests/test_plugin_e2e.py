@@ -9,7 +9,7 @@ import mutagen
 import pytest
 from conftest import pick_clips
 
-from beetsplug.cluster.playlists import read_playlist
+from beetsplug.cluster.output.playlists import read_playlist
 
 pytestmark = pytest.mark.slow
 

@@ -10,16 +10,18 @@ from pathlib import Path
 
 from beets import ui
 
-from . import evaluation, judge, playlists
+from . import judge
+from .beets_items import apply_assignments, field_label, item_path, track_of
+from .clustering import quality as evaluation
+from .config import Settings
 from .errors import ClusterError
 from .incremental import place_new
-from .items import apply_assignments, field_label, item_path, track_of
 from .log import log
+from .output import playlists
+from .output.file_tags import CLUSTER
 from .pipeline import AnalysisReport, ClusterRun, Pipeline
 from .progress import Progress
-from .settings import Settings
 from .store import Store
-from .tags import CLUSTER
 
 
 def run(lib, items, s: Settings, opts) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import clustering, playlists
+from .clustering import fit as clustering
 from .log import log
+from .output import playlists
 from .pipeline import Pipeline, Track
 
 

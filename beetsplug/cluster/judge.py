@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import clustering, evaluation, plot
+from .clustering import fit as clustering
+from .clustering import quality as evaluation
 from .errors import ClusterError
+from .output import plot
 from .store import Store
 
 

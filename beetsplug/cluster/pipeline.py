@@ -11,12 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import choose_k, clustering, embedders, playlists, runs
-from .analysis import Job, run_jobs
-from .audio import fingerprint, window_cap
+from . import embedders
+from .analysis.audio import fingerprint, window_cap
+from .analysis.workers import Job, run_jobs
+from .clustering import choose_k, runs
+from .clustering import fit as clustering
+from .config import Settings
 from .errors import ClusterError
 from .log import log
-from .settings import Settings
+from .output import playlists
 from .store import Store
 
 

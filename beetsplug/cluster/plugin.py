@@ -12,10 +12,10 @@ from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
 from . import embedders
+from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
-from .settings import AGGREGATES, METHODS, Settings
-from .tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
+from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 
 DEFAULTS = {
     "clusters": 6, "auto_range": "2-12", "backend": "handcrafted", "aggregate": "chunk_average",

@@ -12,7 +12,7 @@ from beets.dbcore.query import PathQuery
 from beets.ui import UserError
 
 from beetsplug.cluster import log as cluster_log
-from beetsplug.cluster.items import item_path
+from beetsplug.cluster.beets_items import item_path
 
 log = cluster_log.get(__name__)
 

@@ -15,16 +15,17 @@ import mediafile
 import numpy as np
 from beets import config, library, ui
 
-from beetsplug.cluster import incremental, playlists
+from beetsplug.cluster import incremental
 from beetsplug.cluster import log as cluster_log
+from beetsplug.cluster.beets_items import apply_assignments, track_of
+from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError
-from beetsplug.cluster.items import apply_assignments, track_of
+from beetsplug.cluster.output import playlists
+from beetsplug.cluster.output.file_tags import read_file_tags, write_file_tags
 from beetsplug.cluster.pipeline import Pipeline, Track
 from beetsplug.cluster.plugin import DEFAULTS as PLUGIN_DEFAULTS
 from beetsplug.cluster.plugin import settings_from_config
-from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
-from beetsplug.cluster.tags import read_file_tags, write_file_tags
 from clusterd.beets_items import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options

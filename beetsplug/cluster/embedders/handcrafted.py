@@ -6,8 +6,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from beetsplug.cluster import features
-from beetsplug.cluster.embedders.base import Embedder, Embedding
+from . import features
+from .base import Embedder, Embedding
 
 
 class HandcraftedEmbedder(Embedder):

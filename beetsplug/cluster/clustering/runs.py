@@ -11,7 +11,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from . import clustering, identities, naming
+from . import fit as clustering
+from . import identity as identities
+from . import naming
 
 NOISE = -1
 

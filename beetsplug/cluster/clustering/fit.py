@@ -15,8 +15,8 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
+from ..errors import ClusterError
 from . import methods
-from .errors import ClusterError
 
 # A warm start from the previous run's centroids is kept when its inertia is at most this much
 # worse than a fresh search's: a little fit traded for playlists that keep their tracks.

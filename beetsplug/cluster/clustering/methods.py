@@ -7,8 +7,8 @@ from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
+from ..errors import ClusterError
 from .choose_k import knee_index
-from .errors import ClusterError
 
 NOISE = -1
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .log import log
-from .playlist_paths import PathStyle, PlaylistError
+from ..log import log
+from .paths import PathStyle, PlaylistError
 
 PLAYLIST_RELATIVE = PathStyle()  # the default: entries relative to the playlist file
 

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from .errors import AudioError
+from ..errors import AudioError
 
 MIN_SECONDS = 1.0
 SILENCE_PEAK = 10 ** (-70 / 20)  # -70 dBFS: nothing a listener would call music

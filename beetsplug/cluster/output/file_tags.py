@@ -11,7 +11,7 @@ from pathlib import Path
 
 import mediafile
 
-from .errors import ClusterError
+from ..errors import ClusterError
 
 CLUSTER = "cluster"
 PLAYLIST = "cluster_playlist"

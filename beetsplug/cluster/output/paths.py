@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
-from .errors import ClusterError
-from .log import log
+from ..errors import ClusterError
+from ..log import log
 
 MODES = ("playlist", "library", "absolute", "prefix")
 

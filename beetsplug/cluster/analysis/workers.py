@@ -19,11 +19,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from . import embedders
+from .. import embedders
+from ..errors import AudioError
+from ..log import log
+from ..store import Analysis, Store
 from .audio import decode_windows
-from .errors import AudioError
-from .log import log
-from .store import Analysis, Store
 
 SAVE_EVERY_SECONDS = 2.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 
+from .output.file_tags import CLUSTER, PLAYLIST
 from .pipeline import Track
-from .tags import CLUSTER, PLAYLIST
 
 
 def item_path(item) -> str:

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
-from .errors import ClusterError
+from ..errors import ClusterError
 
 NOISE = -1
 NOISE_COLOUR = "#b0b0b0"

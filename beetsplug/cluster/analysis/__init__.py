@@ -1,0 +1,1 @@
+"""Where files become vectors: decoding and windows (audio), worker processes (workers)."""

@@ -1,0 +1,1 @@
+"""From vectors to numbered, named clusters: fit, choose_k, identity, naming, quality."""

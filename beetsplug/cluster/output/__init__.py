@@ -1,0 +1,1 @@
+"""What a run leaves behind: M3U8 playlists (playlists, paths), file tags, the map."""
