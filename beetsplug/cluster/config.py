@@ -1,47 +1,93 @@
-"""Every option of the plugin and the daemon, with its default. No I/O here."""
+"""THE one table of options (the `cluster:` section of the beets config), the Settings the core
+runs on, and their validation. Both front ends read options through here; no I/O.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from .embedders import BACKENDS
 
 AGGREGATES = ("chunk_average", "chunk_level")
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
 PATH_MODES = ("playlist", "library", "absolute", "prefix")
 
+# Every option with its default, as README's configuration reference shows it (a test compares
+# the two). Settings and the daemon's Options take their defaults from here.
+DEFAULTS: dict[str, object] = {
+    "clusters": 6,
+    "auto_range": "2-12",
+    "method": "kmeans",
+    "backend": "handcrafted",
+    "model": None,
+    "device": "auto",
+    "aggregate": "chunk_average",
+    "window_seconds": None,
+    "padding_threshold": 0.5,
+    "max_windows": None,
+    "window_quantile": 0.25,
+    "workers": 0,
+    "pca_variance": 0.95,
+    "minibatch_threshold": 20_000,
+    "seed": 0,
+    "store": None,
+    "playlist_dir": None,
+    "playlist_template": "{number:02d} {name}",
+    "path_mode": "playlist",
+    "path_prefix": "",
+    "url_encode": False,
+    "grouping": False,
+    "auto": False,
+    # the daemon
+    "watch_dirs": [],
+    "poll": False,
+    "poll_interval": 5,
+    "quiet_seconds": 2,
+    "max_wait_seconds": 30,
+    "recluster_after": 0,
+    "import_new": False,
+}
+DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
+               "recluster_after", "import_new")
+
 
 @dataclass(frozen=True)
 class Settings:
     # Clustering
-    n_clusters: int | None = 6  # None: choose k by silhouette over k_range
+    n_clusters: int | None = DEFAULTS["clusters"]  # None: choose k by silhouette over k_range
     k_range: tuple[int, int] = (2, 12)
-    method: str = "kmeans"
-    aggregate: str = "chunk_average"
-    pca_variance: float = 0.95
-    minibatch_threshold: int = 20_000  # tracks (or windows) above which MiniBatchKMeans is used
-    seed: int = 0
+    method: str = DEFAULTS["method"]
+    aggregate: str = DEFAULTS["aggregate"]
+    pca_variance: float = DEFAULTS["pca_variance"]
+    minibatch_threshold: int = DEFAULTS["minibatch_threshold"]  # MiniBatchKMeans above this
+    seed: int = DEFAULTS["seed"]
 
     # Analysis
-    backend: str = "handcrafted"
-    window_seconds: float | None = None  # None: the backend's own window length
-    padding_threshold: float = 0.5  # keep a short last window if at least this much is present
-    max_windows: int | None = None  # fixed cap per track; None: use window_quantile
-    window_quantile: float = 0.25  # cap = windows in this quantile of the library's durations
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    model: str | None = None  # backend-specific model name, directory or checkpoint file
-    device: str = "auto"
+    backend: str = DEFAULTS["backend"]
+    window_seconds: float | None = DEFAULTS["window_seconds"]  # None: the backend's own
+    padding_threshold: float = DEFAULTS["padding_threshold"]  # keep a short last window
+    max_windows: int | None = DEFAULTS["max_windows"]  # fixed cap per track, else the quantile
+    window_quantile: float = DEFAULTS["window_quantile"]
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)  # 0 in the config
+    model: str | None = DEFAULTS["model"]  # backend-specific model name, folder or file
+    device: str = DEFAULTS["device"]
     cache_dir: Path | None = None  # converted model weights (musicnn); the front end picks it
 
     # Output
     store_path: Path = Path("cluster.db")
     playlist_dir: Path = Path("playlists")
-    playlist_template: str = "{number:02d} {name}"
-    path_mode: str = "playlist"
-    path_prefix: str = ""
-    url_encode: bool = False
+    playlist_template: str = DEFAULTS["playlist_template"]
+    path_mode: str = DEFAULTS["path_mode"]
+    path_prefix: str = DEFAULTS["path_prefix"]
+    url_encode: bool = DEFAULTS["url_encode"]
     library_root: Path | None = None
-    write_grouping: bool = False
+    write_grouping: bool = DEFAULTS["grouping"]
+
+    # Daemon
+    import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library
 
     def with_(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -52,20 +98,19 @@ class Settings:
             raise ValueError(f"the number of clusters must be at least 1, not {self.n_clusters}")
         if not 2 <= self.k_range[0] <= self.k_range[1]:
             raise ValueError(f"auto_range must be two numbers 2 <= low <= high, not {self.k_range}")
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}")
-        if self.aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}")
-        if self.path_mode not in PATH_MODES:
-            raise ValueError(f"path_mode must be one of {', '.join(PATH_MODES)}")
-        if not 0.0 < self.padding_threshold <= 1.0:
-            raise ValueError("padding_threshold must be in (0, 1]")
-        if not 0.0 < self.window_quantile <= 1.0:
-            raise ValueError("window_quantile must be in (0, 1]")
-        if not 0.0 < self.pca_variance <= 1.0:
-            raise ValueError("pca_variance must be in (0, 1]")
+        for name, value, allowed in (("method", self.method, METHODS),
+                                     ("aggregate", self.aggregate, AGGREGATES),
+                                     ("path_mode", self.path_mode, PATH_MODES)):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+        for name in ("padding_threshold", "window_quantile", "pca_variance"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in (0, 1]")
         if self.max_windows is not None and self.max_windows < 1:
             raise ValueError("max_windows must be at least 1")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"unknown backend {self.backend!r}; choose one of "
+                             f"{', '.join(BACKENDS)}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         try:
@@ -73,3 +118,58 @@ class Settings:
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"playlist_template {self.playlist_template!r}: {exc!r} (fields: "
                              "number, name, size)") from exc
+
+
+def read_view(view) -> dict[str, object]:
+    """The `cluster:` options from a confuse view (beets' config), every key of DEFAULTS."""
+    view.add(DEFAULTS)
+    return {key: view[key].get() for key in DEFAULTS}
+
+
+def settings_from(values: Mapping[str, object], *, library_db: Path, library_root: Path,
+                  **overrides) -> Settings:
+    """Settings from option values (read_view) plus command-line overrides (None: not given).
+
+    Raises ValueError with a clear line for a bad value.
+    """
+    c = {**values, **{k: v for k, v in overrides.items() if v is not None}}
+    try:
+        s = Settings(
+            n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
+            k_range=_k_range(c["auto_range"]),
+            method=c["method"], aggregate=c["aggregate"],
+            pca_variance=float(c["pca_variance"]), seed=int(c["seed"]),
+            minibatch_threshold=int(c["minibatch_threshold"]),
+            backend=c["backend"], model=c["model"], device=c["device"],
+            window_seconds=None if c["window_seconds"] is None else float(c["window_seconds"]),
+            padding_threshold=float(c["padding_threshold"]),
+            max_windows=None if c["max_windows"] is None else int(c["max_windows"]),
+            window_quantile=float(c["window_quantile"]),
+            workers=int(c["workers"]) or os.cpu_count() or 1,
+            store_path=_path(c["store"]) or library_db.parent / "cluster.db",
+            playlist_dir=_path(c["playlist_dir"]) or library_root / "Playlists",
+            playlist_template=str(c["playlist_template"]), path_mode=c["path_mode"],
+            path_prefix=str(c["path_prefix"] or ""), url_encode=bool(c["url_encode"]),
+            library_root=library_root, write_grouping=bool(c["grouping"]),
+            import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
+        )
+    except TypeError as exc:
+        raise ValueError(str(exc)) from exc
+    s.check()
+    return s
+
+
+def _k_range(value: object) -> tuple[int, int]:
+    parts = str(value).split("-", 1)
+    if len(parts) != 2:
+        raise ValueError(f"auto_range must look like 2-12, not {value!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def user_cache_dir() -> Path:
+    """Where converted model weights are kept: $XDG_CACHE_HOME/beets-cluster."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "beets-cluster"
+
+
+def _path(value) -> Path | None:
+    return Path(os.path.expanduser(str(value))) if value else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -11,66 +10,23 @@ from beets import ui
 from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
-from . import embedders
+from . import config, embedders
 from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
 from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 
-DEFAULTS = {
-    "clusters": 6, "auto_range": "2-12", "backend": "handcrafted", "aggregate": "chunk_average",
-    "method": "kmeans",
-    "window_seconds": None, "padding_threshold": 0.5, "max_windows": None,
-    "window_quantile": 0.25, "workers": 0, "model": None, "device": "auto",
-    "pca_variance": 0.95, "minibatch_threshold": 20_000, "seed": 0,
-    "store": None, "playlist_dir": None, "playlist_template": "{number:02d} {name}",
-    "path_mode": "playlist", "path_prefix": "", "url_encode": False, "grouping": False,
-    "auto": False,
-}
-
 
 def settings_from_config(view, **overrides) -> Settings:
-    """Build Settings from the `cluster:` config view (plus command-line overrides)."""
-    c = {key: view[key].get() for key in DEFAULTS}
-    c.update({k: v for k, v in overrides.items() if v is not None})
-    library_db = Path(beets_config["library"].as_filename())
-    library_root = Path(beets_config["directory"].as_filename())
+    """Settings from the `cluster:` config view plus command-line overrides (None: not given)."""
     try:
-        s = Settings(
-            n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
-            k_range=tuple(int(x) for x in str(c["auto_range"]).split("-", 1)),
-            method=c["method"], aggregate=c["aggregate"],
-            pca_variance=float(c["pca_variance"]), seed=int(c["seed"]),
-            minibatch_threshold=int(c["minibatch_threshold"]),
-            backend=c["backend"], model=c["model"], device=c["device"],
-            window_seconds=None if c["window_seconds"] is None else float(c["window_seconds"]),
-            padding_threshold=float(c["padding_threshold"]),
-            max_windows=None if c["max_windows"] is None else int(c["max_windows"]),
-            window_quantile=float(c["window_quantile"]),
-            workers=int(c["workers"]) or os.cpu_count() or 1,
-            store_path=_path(c["store"]) or library_db.parent / "cluster.db",
-            playlist_dir=_path(c["playlist_dir"]) or library_root / "Playlists",
-            playlist_template=c["playlist_template"], path_mode=c["path_mode"],
-            path_prefix=c["path_prefix"], url_encode=bool(c["url_encode"]),
-            library_root=library_root, write_grouping=bool(c["grouping"]),
-            cache_dir=user_cache_dir(),
-        )
-        s.check()
-    except (TypeError, ValueError) as exc:
+        s = config.settings_from(
+            config.read_view(view),
+            library_db=Path(beets_config["library"].as_filename()),
+            library_root=Path(beets_config["directory"].as_filename()), **overrides)
+    except ValueError as exc:
         raise ui.UserError(f"cluster: bad configuration: {exc}") from exc
-    if s.backend not in embedders.BACKENDS:
-        raise ui.UserError(f"cluster: unknown backend {s.backend!r}; "
-                           f"choose one of {', '.join(embedders.BACKENDS)}")
     return s
-
-
-def user_cache_dir() -> Path:
-    """Where converted model weights are kept: $XDG_CACHE_HOME/beets-cluster."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "beets-cluster"
-
-
-def _path(value) -> Path | None:
-    return Path(os.path.expanduser(str(value))) if value else None
 
 
 class ClusterPlugin(BeetsPlugin):
@@ -78,7 +34,7 @@ class ClusterPlugin(BeetsPlugin):
 
     def __init__(self) -> None:
         super().__init__("cluster")
-        self.config.add(DEFAULTS)
+        self.config.add(config.DEFAULTS)
         for name, field in MEDIA_FIELDS.items():
             self.add_media_field(name, field)
         if self.config["auto"].get(bool):

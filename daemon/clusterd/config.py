@@ -7,17 +7,8 @@ from pathlib import Path
 import confuse
 from beets import config
 
+from beetsplug.cluster.config import DEFAULTS
 from clusterd.service import Options
-
-DEFAULTS = {
-    "watch_dirs": [],  # extra folders, besides the beets library `directory`
-    "poll": False,  # a polling observer, for network shares
-    "poll_interval": 5.0,
-    "quiet_seconds": 2.0,
-    "max_wait_seconds": 30.0,
-    "recluster_after": 0,  # a full recluster after N new tracks; 0 = never
-    "import_new": False,  # add files beets does not know to the library (as singletons)
-}
 
 
 def read_config(config_file: Path | None = None) -> None:
@@ -30,7 +21,7 @@ def read_config(config_file: Path | None = None) -> None:
 
 
 def add_defaults() -> None:
-    """The daemon's keys, for a config read by someone else (`beet clusterd`)."""
+    """Every option's default (the one table), for a config read by someone else."""
     config["cluster"].add(DEFAULTS)
 
 

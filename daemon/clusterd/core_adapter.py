@@ -18,13 +18,11 @@ from beets import config, library, ui
 from beetsplug.cluster import incremental
 from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.beets_items import apply_assignments, track_of
-from beetsplug.cluster.config import Settings
+from beetsplug.cluster.config import Settings, read_view, settings_from
 from beetsplug.cluster.errors import ClusterError
 from beetsplug.cluster.output import playlists
 from beetsplug.cluster.output.file_tags import read_file_tags, write_file_tags
 from beetsplug.cluster.pipeline import Pipeline, Track
-from beetsplug.cluster.plugin import DEFAULTS as PLUGIN_DEFAULTS
-from beetsplug.cluster.plugin import settings_from_config
 from beetsplug.cluster.store import Store
 from clusterd.beets_items import add_files, find_items, open_library
 from clusterd.events import PathFilter
@@ -39,14 +37,18 @@ CHECKS_PER_YIELD = 200  # catch-up: files looked at between two chances to stop
 def build(options: Options, lib: library.Library | None = None) -> CoreBinding:
     """The core for the daemon, from the current beets config; `lib` when beets opened it."""
     lib = lib or open_library()
-    config["cluster"].add(PLUGIN_DEFAULTS)  # read_config cleared what the plugin added
-    settings = settings_from_config(config["cluster"])
+    try:
+        settings = settings_from(read_view(config["cluster"]),
+                                 library_db=Path(config["library"].as_filename()),
+                                 library_root=Path(config["directory"].as_filename()))
+    except ValueError as exc:
+        raise ui.UserError(f"clusterd: bad configuration: {exc}") from exc
     try:
         Store(settings.store_path).close()  # a bad store path fails at start, not per file
     except ClusterError as exc:
         raise ui.UserError(f"clusterd: {exc}") from exc
     handler = CoreHandler(lib, settings, write=ui.should_write(),
-                          import_new=config["cluster"]["import_new"].get(bool))
+                          import_new=settings.import_new)
     return CoreBinding(handler, errors=(ClusterError,))  # EmbedderError is one too
 
 

@@ -14,6 +14,7 @@ from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
 from beetsplug.cluster import log as cluster_log
+from beetsplug.cluster.config import DEFAULTS
 from clusterd.debounce import Debouncer
 from clusterd.events import EVENT_FILTER, AudioEventHandler
 from clusterd.worker import Handler, Worker
@@ -26,12 +27,12 @@ class Options:
     """Everything the daemon's own machinery needs; the core's settings travel separately."""
 
     roots: tuple[Path, ...]
-    poll: bool = False  # network shares: inotify sees nothing there
-    poll_interval: float = 5.0
-    quiet: float = 2.0
-    max_wait: float = 30.0
+    poll: bool = DEFAULTS["poll"]  # network shares: inotify sees nothing there
+    poll_interval: float = DEFAULTS["poll_interval"]
+    quiet: float = DEFAULTS["quiet_seconds"]
+    max_wait: float = DEFAULTS["max_wait_seconds"]
     settle_max: float = 300.0
-    recluster_after: int = 0
+    recluster_after: int = DEFAULTS["recluster_after"]
     chunk: int = 1
 
 

@@ -1,0 +1,62 @@
+"""The one table of options: README's configuration reference shows exactly it; both front ends
+read it; a bad value is one clear line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from beetsplug.cluster.config import DEFAULTS, Settings, settings_from
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_reference() -> dict:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Configuration", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    return yaml.safe_load(block)["cluster"]
+
+
+def test_readme_reference_is_the_defaults_table():
+    assert readme_reference() == DEFAULTS
+
+
+def test_settings_defaults_come_from_the_table():
+    s = settings_from(DEFAULTS, library_db=Path("/lib/library.db"),
+                      library_root=Path("/music"))
+    plain = Settings()
+    for field in ("n_clusters", "method", "aggregate", "pca_variance", "minibatch_threshold",
+                  "seed", "backend", "window_seconds", "padding_threshold", "max_windows",
+                  "window_quantile", "model", "device", "playlist_template", "path_mode",
+                  "path_prefix", "url_encode", "write_grouping", "import_new"):
+        assert getattr(s, field) == getattr(plain, field), field
+    assert s.k_range == plain.k_range
+    assert s.store_path == Path("/lib/cluster.db")
+    assert s.playlist_dir == Path("/music/Playlists")
+
+
+def test_daemon_options_defaults_come_from_the_table():
+    from clusterd.service import Options
+
+    o = Options(roots=())
+    assert (o.poll, o.poll_interval, o.quiet, o.max_wait, o.recluster_after) == (
+        DEFAULTS["poll"], DEFAULTS["poll_interval"], DEFAULTS["quiet_seconds"],
+        DEFAULTS["max_wait_seconds"], DEFAULTS["recluster_after"])
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("clusters", "many", "invalid literal"),
+    ("auto_range", "12", "auto_range"),
+    ("method", "spectral", "method must be one of"),
+    ("backend", "wav2vec", "unknown backend"),
+    ("pca_variance", 2, "pca_variance"),
+    ("playlist_template", "{nope}", "playlist_template"),
+])
+def test_a_bad_value_is_one_clear_line(key, value, words):
+    with pytest.raises(ValueError, match=words):
+        settings_from({**DEFAULTS, key: value}, library_db=Path("/l.db"),
+                      library_root=Path("/m"))
