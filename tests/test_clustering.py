@@ -6,6 +6,8 @@ from sklearn.datasets import make_blobs
 
 from beetsplug.cluster.analysis.audio import cut_windows, window_cap
 from beetsplug.cluster.clustering import fit as clustering
+from beetsplug.cluster.clustering.choose_k import scan_k
+from beetsplug.cluster.clustering.kmeans import kmeans
 from beetsplug.cluster.errors import ClusterError
 
 
@@ -91,3 +93,30 @@ def test_a_recluster_keeps_the_previous_split_when_it_fits_as_well():
     by_y = grown[:, 1] > 0
     assert len(set(zip(left_right, by_x))) == 2  # the split follows x ...
     assert len(set(zip(top_bottom, by_y))) == 2  # ... or y, as the previous run had it
+
+
+def test_fit_and_the_k_scan_follow_the_same_minibatch_threshold():
+    # Shapeless data, so that MiniBatchKMeans and KMeans end at different inertias.
+    X = np.random.default_rng(1).standard_normal((50, 6))
+    P = clustering.reduce(X).P
+    mini = kmeans(P, 3, seed=0, minibatch_threshold=10)
+    full = kmeans(P, 3, seed=0, minibatch_threshold=1000)
+    assert not np.isclose(mini.inertia, full.inertia)
+    for threshold, expected in ((10, mini), (1000, full)):
+        result = clustering.fit(X, 3, minibatch_threshold=threshold)
+        assert np.isclose((result.distances ** 2).sum(), expected.inertia)
+        np.testing.assert_allclose(np.sort(result.model.centroids, axis=0),
+                                   np.sort(expected.centroids, axis=0))
+        assert scan_k(P, [3], minibatch_threshold=threshold).inertia == (expected.inertia,)
+
+
+def test_a_warm_start_above_the_threshold_keeps_the_previous_split_too():
+    rng = np.random.default_rng(0)
+    corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], dtype=float)
+    X = np.concatenate([c + 0.15 * rng.standard_normal((50, 2)) for c in corners])
+    r = clustering.reduce(X)
+    for split, side in (([[-1, 0], [1, 0]], X[:, 0] > 0), ([[0, -1], [0, 1]], X[:, 1] > 0)):
+        previous = clustering.Model(r.mean, r.scale, r.components, r.pca_mean,
+                                    r.project(np.array(split, dtype=float)), np.array([1, 2]))
+        labels = clustering.fit(X, 2, previous=previous, minibatch_threshold=10).labels
+        assert len(set(zip(labels, side))) == 2

@@ -7,7 +7,11 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from beetsplug.cluster.clustering.methods import MethodError, dbscan_eps, fit_labels
+from beetsplug.cluster.clustering import methods
+from beetsplug.cluster.clustering.kmeans import kmeans
+from beetsplug.cluster.clustering.methods import dbscan_eps, fit_labels
+from beetsplug.cluster.config import METHODS
+from beetsplug.cluster.errors import ClusterError, MethodError
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +61,6 @@ def test_gmm_and_kmeans_are_seeded(blobs):
 
 
 def test_ward_on_a_sample_above_its_limit(blobs, monkeypatch):
-    from beetsplug.cluster.clustering import methods
-
     X, y = blobs
     monkeypatch.setattr(methods, "WARD_MAX", 60)
     labels, centers = fit_labels("agglomerative", X, 3, seed=1)
@@ -87,3 +89,33 @@ def test_autoencoder_without_torch_says_how_to_get_it(blobs, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # what Python does when torch is absent
     with pytest.raises(MethodError, match=r"pip install 'beets-cluster\[deep\]'"):
         fit_labels("autoencoder", blobs[0], 3)
+
+
+def test_the_settings_offer_exactly_the_registered_methods():
+    assert METHODS == methods.METHODS == tuple(methods.REGISTRY)
+
+
+def test_kmeans_is_the_one_kmeans_with_the_minibatch_rule(blobs):
+    X, _ = blobs
+    for threshold in (10, 10_000):
+        labels, centers = fit_labels("kmeans", X, 4, seed=3, minibatch_threshold=threshold)
+        direct = kmeans(X, 4, seed=3, minibatch_threshold=threshold)
+        assert (labels == direct.labels).all() and np.array_equal(centers, direct.centroids)
+
+
+@pytest.mark.slow
+def test_autoencoder_clusters_its_codes_with_the_same_minibatch_rule():
+    pytest.importorskip("torch")
+    from beetsplug.cluster.clustering.autoencoder import encode
+
+    # Shapeless data, so that MiniBatchKMeans and KMeans split the codes differently.
+    X = np.random.default_rng(2).standard_normal((60, 6))
+    codes = encode(X, seed=0)
+    mini = kmeans(codes, 3, seed=0, minibatch_threshold=10).labels
+    assert adjusted_rand_score(mini, kmeans(codes, 3, seed=0, minibatch_threshold=100).labels) < 1
+    labels, _ = fit_labels("autoencoder", X, 3, seed=0, minibatch_threshold=10)
+    assert adjusted_rand_score(mini, labels) == 1.0  # the same partition, renumbered
+
+
+def test_method_errors_are_the_cores_errors():
+    assert issubclass(MethodError, ClusterError) and issubclass(MethodError, ValueError)

@@ -12,6 +12,8 @@ from pathlib import Path
 from .embedders import BACKENDS
 
 AGGREGATES = ("chunk_average", "chunk_level")
+# The names of clustering.methods.REGISTRY, spelled out so that reading the config (the
+# plugin does at load time) imports no scikit-learn; a test checks that the two agree.
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
 PATH_MODES = ("playlist", "library", "absolute", "prefix")
 

@@ -13,3 +13,7 @@ class AudioError(ClusterError):
 
 class StoreError(ClusterError):
     """The embedding store cannot be opened or is from a newer version."""
+
+
+class MethodError(ClusterError, ValueError):
+    """A clustering method cannot run as asked (unknown name, missing extra); says why."""

@@ -177,7 +177,8 @@ class Pipeline:
             low, high = s.k_range
             if len(X) <= low:
                 raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
-            scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed)
+            scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed,
+                                   minibatch_threshold=s.minibatch_threshold)
             k = scan.best
         previous = self.store.last_run(emb.name)
         previous_model = (clustering.Model.from_bytes(previous["model"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.preprocessing import StandardScaler
 
-from .methods import MethodError
+from ..errors import MethodError
 
 
 def _torch():

@@ -6,13 +6,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import silhouette_score
+
+from .kmeans import MINIBATCH_THRESHOLD, kmeans
 
 # Silhouette on more tracks than this is sampled (seeded): O(n^2) distances otherwise.
 SILHOUETTE_SAMPLE = 5000
-# Full KMeans costs ~50 s on 50k x 512 (measured); above this MiniBatchKMeans keeps a scan short.
-MINIBATCH_ABOVE = 20000
 # Silhouettes closer than this to the best are a tie: on a sample they differ by noise alone.
 TIE = 0.01
 
@@ -49,18 +48,13 @@ def knee_index(y: Iterable[float]) -> int | None:
     return i if dist[i] > 1e-9 else None
 
 
-def _kmeans(k: int, n: int, seed: int) -> KMeans | MiniBatchKMeans:
-    if n > MINIBATCH_ABOVE:
-        return MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
-    return KMeans(n_clusters=k, random_state=seed, n_init=4)
-
-
 def scan_k(
     X: np.ndarray,
     k_range: Iterable[int] = range(2, 13),
     seed: int = 0,
     sample: int = SILHOUETTE_SAMPLE,
     tie: float = TIE,
+    minibatch_threshold: int = MINIBATCH_THRESHOLD,
 ) -> KScan:
     """Fit KMeans for every k in `k_range` on the (already scaled) vectors and choose one.
 
@@ -70,7 +64,8 @@ def scan_k(
     `tie` of the best silhouette, the one nearest the elbow wins (the smaller k if two are
     equally near), because such small silhouette gaps are sampling noise. Inertia alone always
     falls with k, so it is shown, not used to choose. k values that cannot be scored (k >= n)
-    are dropped.
+    are dropped. Each k is fitted by the core's one kmeans, with the caller's
+    `minibatch_threshold`, so the scan scores the same clusterer that fit then runs.
     """
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
@@ -82,12 +77,12 @@ def scan_k(
     sil: list[float] = []
     inertia: list[float] = []
     for k in ks:
-        model = _kmeans(k, n, seed).fit(X)
-        labels = model.labels_[idx]
+        model = kmeans(X, k, seed=seed, minibatch_threshold=minibatch_threshold)
+        labels = model.labels[idx]
         # A sample can miss all but one cluster on a tiny library; score that as the worst.
         ok = 2 <= np.unique(labels).shape[0] < idx.shape[0]
         sil.append(float(silhouette_score(X[idx], labels)) if ok else -1.0)
-        inertia.append(float(model.inertia_))
+        inertia.append(model.inertia)
     knee = knee_index(inertia)
     elbow = ks[knee] if knee is not None else None
     top = max(sil)

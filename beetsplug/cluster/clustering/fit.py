@@ -11,16 +11,12 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import ClusterError
 from . import methods
-
-# A warm start from the previous run's centroids is kept when its inertia is at most this much
-# worse than a fresh search's: a little fit traded for playlists that keep their tracks.
-STABILITY_SLACK = 0.02
+from .kmeans import MINIBATCH_THRESHOLD
 
 
 @dataclass(frozen=True)
@@ -93,37 +89,23 @@ def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> Reduc
 
 
 def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
-        pca_variance: float = 0.95, minibatch_threshold: int = 20_000,
+        pca_variance: float = 0.95, minibatch_threshold: int = MINIBATCH_THRESHOLD,
         reduced: Reduced | None = None, previous: Model | None = None) -> Clustering:
-    """Cluster raw vectors: reduce, then KMeans (MiniBatchKMeans for big inputs) or `method`.
+    """Cluster raw vectors: reduce, then run `method` from methods.REGISTRY.
 
-    With the `previous` run's model (same k), KMeans also starts from its centroids and keeps
-    that solution when it fits within STABILITY_SLACK of a fresh search: playlists then change
-    only where the music asks for it. Noise tracks of the density methods keep label -1 and
-    distance NaN.
+    KMeans is MiniBatchKMeans above `minibatch_threshold` rows. With the `previous` run's model
+    (same k), KMeans also starts from its centroids and keeps that solution when it fits within
+    methods.STABILITY_SLACK of a fresh search: playlists then change only where the music asks
+    for it. Noise tracks of the density methods keep label -1 and distance NaN.
     """
     if len(X) < k:
         raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
     r = reduced or reduce(X, seed=seed, pca_variance=pca_variance)
-    if method == "kmeans":
-        if len(X) > minibatch_threshold:
-            km = MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
-        else:
-            # n_init=4: on real libraries more restarts barely move the inertia but cost linearly.
-            km = KMeans(n_clusters=k, random_state=seed, n_init=4)
-        raw, centroids = km.fit_predict(r.P), km.cluster_centers_
-        if previous is not None and len(previous.centroids) == k:
-            start = r.project(previous.raw_centroids())
-            warm = KMeans(n_clusters=k, init=start, n_init=1, random_state=seed).fit(r.P)
-            if warm.inertia_ <= km.inertia_ * (1 + STABILITY_SLACK):
-                raw, centroids = warm.labels_, warm.cluster_centers_
-    else:
-        try:
-            raw, centroids = methods.fit_labels(method, r.P, k, seed)
-        except methods.MethodError as exc:
-            raise ClusterError(str(exc)) from exc
-        if not len(centroids):
-            raise ClusterError(f"{method} found no cluster: every track is noise")
+    start = r.project(previous.raw_centroids()) if previous is not None else None
+    raw, centroids = methods.fit_labels(method, r.P, k, seed,
+                                        minibatch_threshold=minibatch_threshold, start=start)
+    if not len(centroids):
+        raise ClusterError(f"{method} found no cluster: every track is noise")
     order = _size_order(raw, centroids)
     labels = np.where(raw >= 0, np.argsort(order)[np.maximum(raw, 0)], -1)
     centroids = centroids[order]

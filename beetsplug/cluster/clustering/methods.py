@@ -1,23 +1,39 @@
-"""Clustering methods beside KMeans, behind one call: fit_labels(method, X, k, seed)."""
+"""Every clustering method behind one call, fit_labels(method, X, k, seed), and one registry.
+
+A method is one entry of REGISTRY (name -> function), as beets' replaygain maps backend names to
+classes: adding one is a function and a line, and config.METHODS is checked against the keys.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
-from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering, KMeans
+from sklearn.cluster import DBSCAN, HDBSCAN, AgglomerativeClustering
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
-from ..errors import ClusterError
+from ..errors import MethodError
 from .choose_k import knee_index
+from .kmeans import MINIBATCH_THRESHOLD, kmeans
 
 NOISE = -1
-METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
 # Ward needs all pairwise distances (n^2/2 floats): above this it runs on a seeded sample.
 WARD_MAX = 8000
+# A warm start from the previous run's centroids is kept when its inertia is at most this much
+# worse than a fresh search's: a little fit traded for playlists that keep their tracks.
+STABILITY_SLACK = 0.02
 
+@dataclass(frozen=True)
+class Options:
+    """What a method may use besides X and k; each one reads only what it needs."""
 
-class MethodError(ClusterError, ValueError):
-    """A method cannot run as asked (unknown name, missing extra); the message says why."""
+    seed: int = 0
+    minibatch_threshold: int = MINIBATCH_THRESHOLD
+    start: np.ndarray | None = None  # previous run's centroids in X's space (kmeans' warm start)
+    eps: float | None = None
+    min_samples: int | None = None
 
 
 def cluster_means(X: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -69,12 +85,70 @@ def _agglomerative(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     return nn.kneighbors(X, return_distance=False)[:, 0]
 
 
+def _kmeans(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    fresh = kmeans(X, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold)
+    if o.start is None or len(o.start) != k:
+        return fresh.labels, fresh.centroids
+    warm = kmeans(X, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold, init=o.start)
+    best = warm if warm.inertia <= fresh.inertia * (1 + STABILITY_SLACK) else fresh
+    return best.labels, best.centroids
+
+
+def _ward(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    return _agglomerative(X, k, o.seed), None
+
+
+def _gmm(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    gmm = GaussianMixture(k, covariance_type="diag", n_init=3, random_state=o.seed).fit(X)
+    raw = gmm.predict(X)
+    labels = _compact(raw)
+    order = [int(raw[labels == c][0]) for c in range(int(labels.max()) + 1)]
+    return labels, gmm.means_[order]
+
+
+def _dbscan(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    ms = o.min_samples or dbscan_min_samples(X.shape[0], X.shape[1])
+    return DBSCAN(eps=o.eps or dbscan_eps(X, ms), min_samples=ms).fit_predict(X), None
+
+
+def _hdbscan(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    size = max(5, X.shape[0] // (4 * max(k, 1)))
+    hdb = HDBSCAN(min_cluster_size=size, min_samples=o.min_samples, copy=True)
+    return hdb.fit_predict(X), None
+
+
+def _autoencoder(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    from .autoencoder import encode  # torch is optional; import only when asked for
+
+    codes = encode(X, seed=o.seed)
+    return kmeans(codes, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold).labels, None
+
+
+@dataclass(frozen=True)
+class Method:
+    fit: Callable[[np.ndarray, int, Options], tuple[np.ndarray, np.ndarray | None]]
+    takes_k: bool  # k is the number of clusters; the density methods find their own
+
+
+REGISTRY: dict[str, Method] = {
+    "kmeans": Method(_kmeans, takes_k=True),
+    "agglomerative": Method(_ward, takes_k=True),
+    "gmm": Method(_gmm, takes_k=True),
+    "dbscan": Method(_dbscan, takes_k=False),
+    "hdbscan": Method(_hdbscan, takes_k=False),
+    "autoencoder": Method(_autoencoder, takes_k=True),
+}
+METHODS = tuple(REGISTRY)
+
+
 def fit_labels(
     method: str,
     X: np.ndarray,
     k: int,
     seed: int = 0,
     *,
+    minibatch_threshold: int = MINIBATCH_THRESHOLD,
+    start: np.ndarray | None = None,
     eps: float | None = None,
     min_samples: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -87,39 +161,24 @@ def fit_labels(
     agglomerative (Ward), gmm (diagonal covariances: full ones are singular on a few hundred
     tracks of 200-512 dims) and autoencoder; the density methods find their own number, and
     HDBSCAN uses k only to size its smallest cluster (a quarter of an average playlist).
+    kmeans (and the autoencoder's KMeans on its codes) switch to MiniBatchKMeans above
+    `minibatch_threshold` rows; given `start` (the previous run's k centroids) kmeans keeps a
+    warm start from them when it fits within STABILITY_SLACK of a fresh search.
     DBSCAN takes `eps` and `min_samples`; missing ones come from `dbscan_eps` and
     `dbscan_min_samples`.
     """
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[0] == 0:
         raise MethodError(f"need a non-empty 2-D matrix, got shape {X.shape}")
-    n = X.shape[0]
-    if method in ("kmeans", "agglomerative", "gmm", "autoencoder") and not 1 <= k <= n:
-        raise MethodError(f"k={k} is not possible with {n} tracks")
-    centers: np.ndarray | None = None
-    if method == "kmeans":
-        model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)
-        labels, centers = model.labels_, model.cluster_centers_
-    elif method == "agglomerative":
-        labels = _agglomerative(X, k, seed)
-    elif method == "gmm":
-        gmm = GaussianMixture(k, covariance_type="diag", n_init=3, random_state=seed).fit(X)
-        raw = gmm.predict(X)
-        labels = _compact(raw)
-        order = [int(raw[labels == c][0]) for c in range(int(labels.max()) + 1)]
-        centers = gmm.means_[order]
-    elif method == "dbscan":
-        ms = min_samples or dbscan_min_samples(n, X.shape[1])
-        labels = DBSCAN(eps=eps or dbscan_eps(X, ms), min_samples=ms).fit_predict(X)
-    elif method == "hdbscan":
-        size = max(5, n // (4 * max(k, 1)))
-        labels = HDBSCAN(min_cluster_size=size, min_samples=min_samples, copy=True).fit_predict(X)
-    elif method == "autoencoder":
-        from .autoencoder import encode  # torch is optional; import only when asked for
-
-        codes = encode(X, seed=seed)
-        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(codes)
-    else:
+    entry = REGISTRY.get(method)
+    if entry is None:
         raise MethodError(f"unknown clustering method {method!r}; choose one of {METHODS}")
-    labels = _compact(np.asarray(labels)) if centers is None else np.asarray(labels, np.int64)
-    return labels, cluster_means(X, labels) if centers is None else np.asarray(centers)
+    n = X.shape[0]
+    if entry.takes_k and not 1 <= k <= n:
+        raise MethodError(f"k={k} is not possible with {n} tracks")
+    options = Options(seed, minibatch_threshold, start, eps, min_samples)
+    labels, centers = entry.fit(X, k, options)
+    if centers is None:
+        labels = _compact(np.asarray(labels))
+        return labels, cluster_means(X, labels)
+    return np.asarray(labels, np.int64), np.asarray(centers)
