@@ -3,8 +3,8 @@
     PYTHONPATH=$PWD python scripts/bench_musicnn.py [--speed-clips 8] [--threads N]
 
 1. Speed, per 30 s clip (ten 3.008 s windows), model time only (audio is decoded first):
-   - plain: the literal port (`MusicnnNet`), every window alone (its own mel and forward),
-     float32, one torch thread;
+   - plain: the literal port (tests/musicnn_literal.py), every window alone (its own mel
+     and forward), float32, one torch thread;
    - embedder: `MusicnnEmbedder.embed` on the clip's windows at once, `--threads` threads;
    - embedder, 1 thread: the same with one thread, to separate algorithm from threads.
    The three run in turn on each clip (order rotating) so that load drift on a shared
@@ -34,8 +34,10 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from beetsplug.cluster.embedders.musicnn import MusicnnEmbedder
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the literal port is a test reference
+from musicnn_literal import LiteralMusicnn, literal_port
+
+from beetsplug.cluster.embedders.musicnn import MusicnnEmbedder, default_cache_dir
 
 EMOTIFY = ROOT.parent / "shared" / "data" / "emotify-dev"
 SR, WINDOW, STEP = 16000, 48128, 187 * 256
@@ -53,12 +55,12 @@ def windows(path: Path) -> np.ndarray:
     return np.stack([y[s : s + WINDOW] for s in range(0, len(y) - WINDOW + 1, STEP)])
 
 
-def plain(embedder: MusicnnEmbedder, wins: np.ndarray) -> np.ndarray:
+def plain(embedder: MusicnnEmbedder, port: LiteralMusicnn, wins: np.ndarray) -> np.ndarray:
     out = []
     with torch.inference_mode():
         for w in wins:
             patch = embedder.log_mel(torch.from_numpy(w[None]))
-            out.append(embedder.port(patch)[0].numpy())
+            out.append(port(patch)[0].numpy())
     return np.concatenate(out)
 
 
@@ -71,8 +73,9 @@ def timed(threads: int, fn) -> tuple[float, float]:
 
 
 def speed(embedder: MusicnnEmbedder, clips: list[np.ndarray], threads: int) -> None:
+    port = literal_port(embedder.model, default_cache_dir())
     runs = {
-        "plain port (1 window at a time, 1 thread)": (1, lambda w: plain(embedder, w)),
+        "plain port (1 window at a time, 1 thread)": (1, lambda w: plain(embedder, port, w)),
         f"embedder ({threads} threads)": (threads, embedder.embed),
         "embedder (1 thread)": (1, embedder.embed),
     }

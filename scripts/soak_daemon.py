@@ -9,12 +9,12 @@ while, sends SIGTERM, and reports the RSS curve, the growth after warm-up, the e
 how many files reached a playlist.
 
     python scripts/soak_daemon.py                       # 300 files, the real core
-    python scripts/soak_daemon.py --handler clusterd.testing:build --initial 0
+    python scripts/soak_daemon.py --fake --initial 0
 
-The default handler is the real core (every file analysed, placed, tagged, listed); the test
-handler (`clusterd.testing:build`) only records calls, so it measures the daemon's own
-machinery. `--extra-config` is appended to the generated beets config (YAML under `cluster:`
-keys must be indented to continue that section).
+By default the daemon runs the real core (every file analysed, placed, tagged, listed); with
+`--fake` it is tests/run_fake_clusterd.py, whose core (tests/fake_core.py) only records calls,
+so it measures the daemon's own machinery. `--extra-config` is appended to the generated beets
+config (YAML under `cluster:` keys must be indented to continue that section).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO.parent / "shared" / "data" / "emotify-dev"
+FAKE_CLUSTERD = REPO / "tests" / "run_fake_clusterd.py"
 
 
 def sample(
@@ -72,7 +73,7 @@ def main() -> int:
     p.add_argument("--burst", type=int, default=30, help="files per burst")
     p.add_argument("--pause", type=float, default=3.0, help="seconds between bursts")
     p.add_argument("--quiet", type=float, default=0.5, help="cluster.quiet_seconds")
-    p.add_argument("--handler", default="clusterd.core_adapter:build")
+    p.add_argument("--fake", action="store_true", help="the recording core of the tests")
     p.add_argument("--initial", type=int, default=20,
                    help="clips imported and clustered (`beet cluster -n 4`) before the start")
     p.add_argument("--extra-config", type=Path, help="YAML appended to the generated config")
@@ -114,7 +115,7 @@ def main() -> int:
         for beet in (["import", "-A", "-s", "-q", str(first)], ["cluster", "-n", "4"]):
             subprocess.run([sys.executable, "-m", "beets", *beet], env=env, check=True,
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    cmd = [sys.executable, "-m", "clusterd", "--handler", args.handler]
+    cmd = [sys.executable, str(FAKE_CLUSTERD)] if args.fake else [sys.executable, "-m", "clusterd"]
     log = open(work / "daemon.log", "w")  # noqa: SIM115 - closed at the end
     daemon = subprocess.Popen(cmd, env=env, stderr=log, stdout=log)
     proc = psutil.Process(daemon.pid)
@@ -164,7 +165,7 @@ def main() -> int:
         print(f"t={t:6.1f}s  fed={n:4d}  rss={rss:7.1f} MB")
     summary = {
         "files": args.files,
-        "recorded_added": added,  # test handler only
+        "recorded_added": added,  # --fake only
         "playlist_lines": listed,  # real core: initial + fed, when every file was placed
         "exit_status": rc,
         "rss_after_warmup_mb": round(warm, 1),

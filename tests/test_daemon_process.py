@@ -14,6 +14,7 @@ import pytest
 from conftest import copy_clips, pick_clips
 
 REPO = Path(__file__).resolve().parents[1]
+FAKE_CLUSTERD = REPO / "tests" / "run_fake_clusterd.py"  # clusterd with tests/fake_core.py
 
 
 def records(path: Path) -> list[tuple[str, list]]:
@@ -53,7 +54,7 @@ def daemon(tmp_path: Path):
             "CLUSTERD_RECORD": str(record),
             **env_extra,
         }
-        cmd = [sys.executable, "-m", "clusterd", "--handler", "clusterd.testing:build"]
+        cmd = [sys.executable, str(FAKE_CLUSTERD)]
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
         procs.append(proc)
         wait_records(record, lambda r: any(m == "catch_up" for m, _ in r))
@@ -111,7 +112,16 @@ def test_a_bad_config_is_one_clear_line_and_exit_2(tmp_path: Path):
         "BEETSDIR": str(beetsdir),
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")]),
     }
-    cmd = [sys.executable, "-m", "clusterd", "--handler", "clusterd.testing:build"]
+    cmd = [sys.executable, "-m", "clusterd"]  # the installed daemon: the real core
     done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "max_wait_seconds" in done.stderr
+
+
+def test_the_installed_daemon_runs_only_the_real_core(tmp_path: Path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
+    cmd = [sys.executable, "-m", "clusterd", "--handler", "fake_core:build"]
+    done = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2
+    assert "unrecognized arguments: --handler" in done.stderr
+    assert not list((REPO / "daemon" / "clusterd").glob("testing.py"))  # no fake ships

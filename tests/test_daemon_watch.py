@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from clusterd.changes import Change
 from clusterd.service import Options, Service
-from clusterd.testing import RecordedError, RecordingHandler
 from conftest import copy_clips, pick_clips
+from fake_core import RecordedError, RecordingHandler
 
 QUIET = 0.25
 

@@ -1,4 +1,5 @@
-"""The musicnn port against golden outputs of the original TensorFlow graph, on real clips."""
+"""The musicnn port against golden outputs of the original TensorFlow graph, on real clips:
+the backend's network == the literal port (tests/musicnn_literal.py) == TensorFlow."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import librosa
 import soundfile as sf
 import torch
 from conftest import EMOTIFY, pick_clips
+from musicnn_literal import literal_port
 
 from beetsplug.cluster.embedders import musicnn as musicnn_mod
 from beetsplug.cluster.embedders.base import EmbedderError
@@ -41,6 +43,11 @@ def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def msd(cache: Path) -> MusicnnEmbedder:
     return MusicnnEmbedder("MSD_musicnn", device="cpu", cache_dir=cache)
+
+
+@pytest.fixture(scope="module")
+def mtt(cache: Path) -> MusicnnEmbedder:
+    return MusicnnEmbedder("MTT_musicnn", device="cpu", cache_dir=cache)
 
 
 def golden_windows(golden: dict[str, np.ndarray]) -> np.ndarray:
@@ -75,19 +82,38 @@ def clip_windows(path: Path) -> np.ndarray:
 
 
 @pytest.mark.parametrize("model", ["MSD_musicnn", "MTT_musicnn"])
-def test_matches_tensorflow_from_audio(golden, cache, msd, model):
-    embedder = msd if model == "MSD_musicnn" else MusicnnEmbedder(model, "cpu", cache)
+def test_matches_tensorflow_from_audio(golden, msd, mtt, model):
+    embedder = msd if model == "MSD_musicnn" else mtt
     penultimate, logits = embedder.forward(golden_windows(golden))
     np.testing.assert_allclose(logits, golden[f"{model}/logits"], rtol=0, atol=1e-3)
     np.testing.assert_allclose(penultimate, golden[f"{model}/penultimate"], rtol=0, atol=1e-3)
 
 
-def test_literal_port_matches_tensorflow_on_patches(golden, msd):
+def test_literal_port_matches_tensorflow_on_patches(golden, cache, msd):
     patches = torch.from_numpy(golden_patches(golden))
     with torch.inference_mode():
-        _, logits = msd.port(patches)
+        _, logits = literal_port("MSD_musicnn", cache)(patches)
     want = golden["MSD_musicnn/logits_from_patches"]
     np.testing.assert_allclose(logits.numpy(), want, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("model", ["MSD_musicnn", "MTT_musicnn"])
+def test_the_backends_network_matches_the_literal_port(golden, cache, msd, mtt, model):
+    embedder = msd if model == "MSD_musicnn" else mtt
+    noise = np.random.default_rng(2).standard_normal((2, 48128)).astype(np.float32)
+    patches = torch.cat([torch.from_numpy(golden_patches(golden)), embedder.patches(noise)])
+    with torch.inference_mode():
+        want = literal_port(model, cache)(patches)
+        got = embedder.net(patches)
+    for name, ours, literal in zip(("penultimate", "logits"), got, want, strict=True):
+        np.testing.assert_allclose(ours.numpy(), literal.numpy(), rtol=0, atol=1e-4)
+        tf = golden[f"{model}/{name}_from_patches"]
+        np.testing.assert_allclose(ours[:6].numpy(), tf, rtol=0, atol=1e-3)
+
+
+def test_the_embedder_holds_only_the_network_it_runs(msd):
+    modules = [type(v).__name__ for v in vars(msd).values() if isinstance(v, torch.nn.Module)]
+    assert sorted(modules) == ["FastMusicnn", "LogMel"]
 
 
 def test_mel_matches_librosa(golden, msd):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,19 +18,14 @@ from clusterd.worker import CoreBinding, Handler
 log = cluster_log.get("clusterd")
 
 Factory = Callable[[Options], CoreBinding]
-# The core's side of the bridge; tests and the soak script pass a handler of their own.
-DEFAULT_FACTORY = "clusterd.core_adapter:build"
 CONFIG_ERRORS = (confuse.ConfigError, UserError)
 
 
-def load_factory(spec: str) -> Factory:
-    module, _, name = spec.partition(":")
-    if not name:
-        raise UserError(f"--handler wants MODULE:FUNCTION, got {spec!r}")
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as exc:
-        raise UserError(f"cannot load the core ({spec}): {exc}") from exc
+def core_factory() -> Factory:
+    """The real core: the only one the command line runs (tests pass theirs to `main`)."""
+    from clusterd.core_adapter import build  # beets and the core load once options parse
+
+    return build
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -39,7 +33,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("-c", "--config", type=Path, help="an extra beets config file")
     p.add_argument("--poll", action="store_true", default=None, help="poll (network shares)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    p.add_argument("--handler", default=DEFAULT_FACTORY, help="core factory MODULE:FUNCTION")
     return p.parse_args(argv)
 
 
@@ -54,7 +47,7 @@ def main(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        make = factory or load_factory(args.handler)
+        make = factory or core_factory()
         if config_read:
             add_defaults()
         else:

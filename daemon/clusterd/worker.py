@@ -62,7 +62,7 @@ class Handler(Protocol):
 
 @dataclass(frozen=True)
 class CoreBinding:
-    """What a core factory (`--handler MODULE:FUNC`, called with the daemon's Options)
+    """What a core factory (`main`'s `factory`, called with the daemon's Options)
     returns: the handler and the core's root exception type(s), caught per file."""
 
     handler: Handler

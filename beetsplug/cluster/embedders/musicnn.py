@@ -122,8 +122,7 @@ class MusicnnEmbedder(Embedder):
             )
         import librosa
 
-        from .musicnn_fast import FastMusicnn
-        from .musicnn_net import WINDOW_SAMPLES, LogMel, MusicnnNet
+        from .musicnn_net import WINDOW_SAMPLES, FastMusicnn, LogMel
 
         self.model = model
         self.version = f"0.1.0-{model}-port{PORT_VERSION}"
@@ -146,10 +145,8 @@ class MusicnnEmbedder(Embedder):
         if self.device.type == "cpu":
             keep_freed_memory()
 
-        net = MusicnnNet(n_classes=len(self.tag_names))
-        net.load_state_dict(load_weights(model, cache_dir or default_cache_dir()))
-        self.port = net.eval()  # the literal port, kept for checks and the benchmark
-        self.net = FastMusicnn(self.port).eval().to(self.device, self.dtype)
+        weights = load_weights(model, cache_dir or default_cache_dir())
+        self.net = FastMusicnn(weights).to(self.device, self.dtype)
         mel_basis = librosa.filters.mel(sr=self.sample_rate, n_fft=512, n_mels=96)
         self.log_mel = LogMel(mel_basis).to(self.device)
 

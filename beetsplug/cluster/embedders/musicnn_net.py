@@ -1,10 +1,26 @@
-"""The musicnn network (Pons & Serra 2019) and its log-mel front end, in PyTorch.
+"""The network the musicnn backend runs (Pons & Serra 2019), its log-mel front end, and the
+conversion of the TF weights.
 
-A port of `musicnn==0.1.0`'s `models.build_musicnn` (the MSD_musicnn and MTT_musicnn
-graphs: 64 mid-end filters, 200 back-end units). TF layouts map as follows: the input patch
-is (time=187, freq=96) with time as the height; TF's 'same' padding of an even kernel k pads
-(k-1)//2 before and k//2 after; `tf.layers.flatten` of the back-end's (753, 2) [max, mean]
-pool interleaves the two, which `Backend` reproduces. Batch norms keep TF's epsilon (1e-3).
+The graph is `musicnn==0.1.0`'s `models.build_musicnn` (MSD_musicnn and MTT_musicnn: 64
+mid-end filters, 200 back-end units), rewritten for inference with less memory traffic; its
+literal layer-by-layer port lives in tests/musicnn_literal.py, where the tests prove that
+both give the TensorFlow graph's outputs. The weights keep that literal port's layout (its
+layer names, eval-mode batch norms): it is what `state_dict_from_tf` makes and the cache holds.
+
+Where the time goes on a CPU: the front end's convolutions produce (204, 187, 59)-sized maps
+per window, and the literal graph then runs ReLU, batch norm and a max over frequency on each
+map: three extra passes over tens of MB, which fall out of cache as soon as a batch holds a
+few windows. Here the max comes first. Since ReLU is monotonic and batch norm is one affine
+map a*y+b per channel,
+    max_f(a * relu(z) + b) = a * relu(max_f z) + b          when a >= 0,
+                           = a * relu(-max_f(-z)) + b        when a < 0,
+and -z is the same convolution with negated weights and bias. So each block is one conv, one
+max and a few ops on a (C, 187) map. Batch norms that feed a linear layer fold into it.
+
+TF layouts map as follows: the input patch is (time=187, freq=96) with time as the height;
+TF's 'same' padding of an even kernel k pads (k-1)//2 before and k//2 after; `tf.layers.
+flatten` of the back-end's (753, 2) [max, mean] pool interleaves the two, which the stack +
+flatten below reproduces. Batch norms keep TF's epsilon (1e-3).
 """
 
 from __future__ import annotations
@@ -16,11 +32,10 @@ from torch import nn
 
 SR, HOP, N_FFT, N_MELS, N_FRAMES = 16000, 256, 512, 96, 187
 WINDOW_SAMPLES = (N_FRAMES - 1) * HOP + N_FFT  # 48128: exactly 187 frames, no padding
-_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
-
-
-def _bn(n: int, dims: int = 2) -> nn.Module:
-    return (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(n, eps=_EPS)
+BN_EPS = 1e-3  # tf.compat.v1.layers.batch_normalization's default
+FRONT = ("timbral.0", "timbral.1", "temporal.0", "temporal.1", "temporal.2")
+MID = ("mid.0", "mid.1", "mid.2")
+Weights = dict[str, torch.Tensor]
 
 
 class LogMel(nn.Module):
@@ -45,73 +60,99 @@ class LogMel(nn.Module):
         return torch.log10(10000.0 * mel + 1.0).transpose(1, 2)
 
 
-class _Block(nn.Module):
-    """conv -> relu -> batch norm -> max over the whole frequency axis (timbral/temporal)."""
+def _under(state: Weights, prefix: str) -> Weights:
+    return {k[len(prefix) + 1 :]: v for k, v in state.items() if k.startswith(prefix + ".")}
 
-    def __init__(self, filters: int, kernel: tuple[int, int], time_pad: tuple[int, int]) -> None:
+
+def _affine(state: Weights, bn: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Eval-mode batch norm `bn` as y = a * x + b."""
+    a = state[f"{bn}.weight"] / torch.sqrt(state[f"{bn}.running_var"] + BN_EPS)
+    return a, state[f"{bn}.bias"] - state[f"{bn}.running_mean"] * a
+
+
+def _batch_norm(state: Weights, bn: str) -> nn.Module:
+    module = nn.BatchNorm1d(len(state[f"{bn}.weight"]), eps=BN_EPS)
+    module.load_state_dict(_under(state, bn))
+    return module
+
+
+class _MaxFirstBlock(nn.Module):
+    """A front-end block (conv -> relu -> batch norm -> max over frequency), max first."""
+
+    def __init__(self, state: Weights, name: str) -> None:
         super().__init__()
-        self.time_pad = time_pad
-        self.conv = nn.Conv2d(1, filters, kernel)
-        self.bn = _bn(filters)
+        a, b = _affine(state, f"{name}.bn")
+        sign = torch.where(a < 0, -1.0, 1.0)
+        weight, bias = state[f"{name}.conv.weight"], state[f"{name}.conv.bias"]
+        height = weight.shape[2]
+        self.time_pad = ((height - 1) // 2, height // 2)  # TF's 'same' over time
+        self.conv = nn.Conv2d(1, weight.shape[0], tuple(weight.shape[2:]))
+        self.conv.weight.data = weight * sign[:, None, None, None]
+        self.conv.bias.data = bias * sign
+        for key, value in (("a", a), ("b", b), ("sign", sign)):
+            self.register_buffer(key, value[:, None].clone())
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, T, F) -> (B, filters, T)
-        x = F.pad(x, (0, 0, *self.time_pad))
-        return self.bn(F.relu(self.conv(x))).amax(dim=3)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, 1, T, F) -> (B, C, T)
+        peak = self.conv(F.pad(x, (0, 0, *self.time_pad))).amax(dim=3)
+        return torch.relu(peak * self.sign) * self.a + self.b
 
 
-class _Conv1d(nn.Module):
-    """Mid-end layer: a TF conv whose kernel spans all features is a 1-d conv over time."""
+class _MidLayer(nn.Module):
+    """conv over time -> relu -> batch norm (a TF conv whose kernel spans all features)."""
 
-    def __init__(self, n_in: int, n_out: int) -> None:
+    def __init__(self, state: Weights, name: str) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(n_in, n_out, 7, padding=3)
-        self.bn = _bn(n_out, dims=1)
+        n_out, n_in, width = state[f"{name}.conv.weight"].shape
+        self.conv = nn.Conv1d(n_in, n_out, width, padding=width // 2)
+        self.bn = nn.BatchNorm1d(n_out, eps=BN_EPS)
+        self.load_state_dict(_under(state, name))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.bn(F.relu(self.conv(x)))
 
 
-class MusicnnNet(nn.Module):
-    def __init__(self, n_classes: int = 50, midend: int = 64, backend: int = 200) -> None:
+class FastMusicnn(nn.Module):
+    """(B, 187, 96) log-mel patches -> (penultimate (B, 200), logits (B, n_classes)), built
+    from weights in the literal port's layout (`state_dict_from_tf`). Inference only."""
+
+    @torch.no_grad()
+    def __init__(self, state: Weights) -> None:
         super().__init__()
-        self.input_bn = _bn(1)
-        # front end: two timbral blocks (7 x 38 and 7 x 67 over 96 bands), three temporal
-        timbral = [(204, int(0.4 * N_MELS)), (204, int(0.7 * N_MELS))]
-        self.timbral = nn.ModuleList(_Block(f, (7, w), (3, 3)) for f, w in timbral)
-        self.temporal = nn.ModuleList(
-            _Block(51, (k, 1), ((k - 1) // 2, k // 2)) for k in (128, 64, 32)
-        )
-        front = 2 * 204 + 3 * 51  # 561
-        self.mid = nn.ModuleList([_Conv1d(front, midend), _Conv1d(midend, midend)])
-        self.mid.append(_Conv1d(midend, midend))
-        pooled = 2 * (front + 3 * midend)  # 1506
-        self.pool_bn = _bn(pooled, dims=1)
-        self.dense = nn.Linear(pooled, backend)
-        self.dense_bn = _bn(backend, dims=1)
-        self.out = nn.Linear(backend, n_classes)
+        # Fresh copies: tensors loaded from safetensors may sit at any alignment, and BLAS
+        # sums (`weight @ b`) in another order then; same results from cache and conversion.
+        state = {k: v.clone() for k, v in state.items()}
+        a, b = _affine(state, "input_bn")
+        self.in_scale, self.in_shift = float(a), float(b)
+        self.front = nn.ModuleList(_MaxFirstBlock(state, name) for name in FRONT)
+        self.mid = nn.ModuleList(_MidLayer(state, name) for name in MID)  # (B, 64, 187): small
+        a, b = _affine(state, "pool_bn")
+        weight, bias = state["dense.weight"], state["dense.bias"]
+        self.dense = nn.Linear(weight.shape[1], weight.shape[0])
+        self.dense.weight.data = weight * a[None, :]
+        self.dense.bias.data = bias + weight @ b
+        self.dense_bn = _batch_norm(state, "dense_bn")
+        self.out = nn.Linear(*state["out.weight"].shape[::-1])
+        self.out.load_state_dict(_under(state, "out"))
+        self.eval()
 
     def forward(self, patches: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(B, 187, 96) log-mel patches -> (penultimate (B, 200), logits (B, n_classes))."""
-        x = self.input_bn(patches.unsqueeze(1))
-        front = torch.cat([block(x) for block in (*self.timbral, *self.temporal)], dim=1)
-        features = [front]
-        h = self.mid[0](front)
+        x = (patches * self.in_scale + self.in_shift).unsqueeze(1)
+        h = torch.cat([block(x) for block in self.front], dim=1)
+        features = [h]
+        h = self.mid[0](h)
         features.append(h)
         for layer in self.mid[1:]:
             h = layer(h) + h  # residual connections of the mid end
             features.append(h)
         feats = torch.cat(features, dim=1)  # (B, 753, T)
         pooled = torch.stack([feats.amax(dim=2), feats.mean(dim=2)], dim=2).flatten(1)
-        penultimate = self.dense_bn(F.relu(self.dense(self.pool_bn(pooled))))
+        penultimate = self.dense_bn(F.relu(self.dense(pooled)))
         return penultimate, self.out(penultimate)
 
 
-def state_dict_from_tf(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    """Map a musicnn TF checkpoint's variables (creation order) onto MusicnnNet's names."""
-    convs = [
-        "timbral.0.conv", "timbral.1.conv", "temporal.0.conv", "temporal.1.conv",
-        "temporal.2.conv", "mid.0.conv", "mid.1.conv", "mid.2.conv",
-    ]  # fmt: skip
+def state_dict_from_tf(tensors: dict[str, np.ndarray]) -> Weights:
+    """Map a musicnn TF checkpoint's variables (creation order) onto the literal port's names."""
+    convs = [f"{name}.conv" for name in (*FRONT, *MID)]
     bns = ["input_bn", *(c.replace(".conv", ".bn") for c in convs), "pool_bn", "dense_bn"]
     out: dict[str, np.ndarray] = {}
     for i, name in enumerate(convs):
@@ -132,6 +173,6 @@ def state_dict_from_tf(tensors: dict[str, np.ndarray]) -> dict[str, torch.Tensor
         out[f"{name}.weight"] = tensors[f"{scope}/kernel"].T
         out[f"{name}.bias"] = tensors[f"{scope}/bias"]
     state = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32)) for k, v in out.items()}
-    for name in bns:  # torch bookkeeping only; unused in eval mode
+    for name in bns:  # torch's batch-norm bookkeeping; unused in eval mode
         state[f"{name}.num_batches_tracked"] = torch.tensor(0)
     return state
