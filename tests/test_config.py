@@ -17,7 +17,7 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 def readme_reference() -> dict:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Configuration", 1)[1]
-    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
     return yaml.safe_load(block)["cluster"]
 
 

@@ -204,13 +204,11 @@ def test_the_core_alone_has_no_import_cycle():
     assert not found, "import cycles:\n" + "\n".join(_show(c) for c in found)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: core_adapter still imports the plugin")
 def test_no_import_cycle():
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(_show(c) for c in found)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: core_adapter still imports the plugin")
 def test_the_daemon_never_imports_the_beets_front_end():
     graph = import_graph()
     chains = [chain for m in sorted(graph) if m.startswith("clusterd")
