@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from beets import library
 from clusterd.beets_items import find_items
-from clusterd.core_adapter import CoreHandler
+from clusterd.handler import CoreHandler
 from clusterd.service import Options, Service
 from conftest import copy_clips, pick_clips
 

@@ -1,12 +1,14 @@
-"""beets items <-> pipeline tracks, and the cluster fields written back through beets."""
+"""beets items <-> the core's tracks, and THE write-back: through beets for its items, straight
+into the file for a file beets does not know."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 
-from .output.file_tags import CLUSTER, PLAYLIST
-from .pipeline import Track
+from .output.file_tags import CLUSTER, PLAYLIST, tag_files
+from .records import Assignment, Track
 
 
 def item_path(item) -> str:
@@ -28,7 +30,30 @@ def track_of(item) -> Track:
     title = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
     fields = {f: field_label(item, "genres" if f == "genre" and item.get("genres") else f)
               for f in NAME_FIELDS}
-    return Track(item_path(item), item.id, item.get("length") or None, title or None, fields)
+    return Track(item_path(item), item.id, item.get("length") or None, title or None, fields,
+                 item=item)
+
+
+def write_back(tracks: Iterable[Track], assignments: Mapping[str, Assignment], *, write: bool,
+               grouping: bool, written: Callable[[str], None] | None = None) -> int:
+    """Each track's cluster (or none, where the run has none for it) into beets and the file;
+    returns how many changed. `written(path)` follows each file write."""
+    tracks = list(tracks)
+    changed = apply_assignments([t.item for t in tracks if t.item is not None], assignments,
+                                write=write, grouping=grouping, written=written)
+    if write:  # no beets item to hold them: the file is their only place
+        changed += tag_files([t.path for t in tracks if t.item is None], assignments,
+                             grouping=grouping, written=written)
+    return changed
+
+
+def strays(known: Iterable[str], stored: Iterable[str], roots: Iterable[Path]) -> list[Track]:
+    """Files the store knows under `roots` that still exist but beets does not (`known`): the
+    files the daemon placed without beets. A whole-library recluster keeps them, so their
+    playlists and file tags never disagree."""
+    known, folders = set(known), tuple(os.path.join(os.fspath(r), "") for r in roots)
+    return [Track(p) for p in stored
+            if p not in known and p.startswith(folders) and os.path.exists(p)]
 
 
 def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, str]], *,

@@ -1,4 +1,4 @@
-"""The work behind `beet cluster`: analyse, cluster, export, write back, report; judge a run.
+"""`beet cluster` and the import stage as calls on the core's Library, and what they print.
 
 Kept apart from plugin.py because beets imports every enabled plugin for every command
 (`beet ls` too): what is here, scikit-learn and librosa with it, loads only when it runs.
@@ -10,107 +10,143 @@ from pathlib import Path
 
 from beets import ui
 
-from . import judge
-from .beets_items import apply_assignments, field_label, item_path, track_of
-from .clustering import quality as evaluation
+from .beets_items import field_label, item_path, strays, track_of
+from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
-from .incremental import place_new
+from .library import Library
 from .log import log
 from .output import playlists
 from .output.file_tags import CLUSTER
-from .pipeline import AnalysisReport, ClusterRun, Pipeline
 from .progress import Progress
-from .store import Store
+from .records import AnalysisReport, ClusterRun
+from .text import plural
 
 
-def run(lib, items, s: Settings, opts) -> None:
-    tracks = [track_of(i) for i in items]
-    store = Store(s.store_path)
+def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
+    """Analyse, then recluster (or only show, with --pretend). `whole_library` (no query):
+    the files the daemon placed without beets are clustered too."""
+    with_items = [track_of(i) for i in items]
+    core = Library(s)
     try:
-        pipe = Pipeline(s, store)
-        report = pipe.analyse(tracks, force=opts.force,
+        tracks = with_items + (strays([t.path for t in with_items],
+                                      core.store.paths(core.embedder.name), [s.library_root])
+                               if whole_library and s.library_root else [])
+        report = core.analyse(tracks, force=opts.force,
                               progress=lambda n: Progress(n, "analysing").tick)
         print_report(report)
         if opts.pretend:
-            ui.print_("cluster: --pretend: analysed only; no playlist, tag or run written")
+            print_summary(core.plan(tracks))
+            ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        run = pipe.cluster(tracks)
-        files = pipe.export(run, tracks)
+        earlier = [track_of(i) for i in lib.items(f"{CLUSTER}:0..")]  # cleared if now in none
+        run = core.recluster(tracks, others=earlier)
         if opts.output:
-            playlists.write_json(pipe.entries(run, tracks), Path(opts.output))
+            playlists.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")
-        clustered = lib.items(f"{CLUSTER}:0..")  # earlier runs' members: cleared if stale
-        members = {item.id: item for item in list(items) + list(clustered)}
-        changed = apply_assignments(members.values(), run.assignments,
-                                    write=ui.should_write(), grouping=s.write_grouping,
-                                    written=store.restamp)
-        print_summary(run, files, changed)
+        print_summary(run)
     finally:
-        store.close()
+        core.close()
 
 
 def judge_last(items, s: Settings, opts) -> None:
     """--evaluate and --plot on the last run of the configured backend."""
-    store = Store(s.store_path)
+    core = Library(s)
     try:
-        run = store.last_run(s.backend)
-        if run is None:
-            raise ClusterError(f"no {s.backend} run to judge yet: run `beet cluster` first")
+        run = core.last_run()
         if opts.evaluate:
             truth = None
             if opts.labels:
                 truth = {item_path(i): field_label(i, opts.labels) for i in items}
-            measures = judge.evaluate(store, run, truth)
-            ui.print_(evaluation.format_table({f"run {run['id']} (k={run['k']})": measures}))
+                if all(v in (None, "") for v in truth.values()):
+                    raise ClusterError(f"no track has a value for {opts.labels!r}: check the "
+                                       "field name (`beet fields` lists them)")
+            measures = core.evaluate(run, truth)
+            ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:
-            for f in judge.draw(store, run, Path(opts.plot), opts.projection, opts.html):
+            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):
                 ui.print_(f"cluster: wrote {f}")
     finally:
-        store.close()
+        core.close()
 
 
 def place_imported(items, s: Settings) -> None:
     """The import stage: analyse new tracks, place them by the last run's clusters."""
-    store = Store(s.store_path)
     try:
-        placed = place_new(Pipeline(s, store), [track_of(i) for i in items])
-        apply_assignments(items, placed, write=ui.should_write(), grouping=s.write_grouping,
-                          written=store.restamp)
+        core = Library(s)
+    except ClusterError as exc:
+        log.warning("{}", exc)
+        return
+    try:
+        core.place([track_of(i) for i in items])
     except ClusterError as exc:
         log.warning("{}", exc)
     finally:
-        store.close()
+        core.close()
+
+
+def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> None:
+    """beets moved or removed items: one call each on the core."""
+    try:
+        core = Library(s)
+    except ClusterError as exc:
+        log.warning("{}", exc)
+        return
+    try:
+        core.move(moves)
+        core.remove(removals)
+        log.debug("followed {} moves and {} removals", len(moves), len(removals))
+    except ClusterError as exc:
+        log.warning("{}", exc)
+    finally:
+        core.close()
 
 
 def print_report(r: AnalysisReport) -> None:
-    ui.print_(f"cluster: {r.total} tracks: {r.analysed} analysed, {r.cached} already known, "
-              f"{r.moved} moved, {r.retagged} retagged, "
+    ui.print_(f"cluster: {plural(r.total, 'track')}: {r.analysed} analysed, "
+              f"{r.cached} already known, {r.moved} moved, {r.retagged} retagged, "
               f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing")
     for path, error in r.failed:
-        log.warning("skipped {}: {}", path, error)
+        log.warning("skipped {}: {}", playlists.readable(path), error)
     if r.known_failures:
-        log.info("{} files failed before and are unchanged (not retried; --force retries them)",
-                 len(r.known_failures))
+        log.info("{} failed before and {} unchanged (not retried; --force retries them)",
+                 plural(len(r.known_failures), "file"), _are(r.known_failures))
     for path in r.missing:
-        log.warning("file not found: {}", path)
+        log.warning("file not found: {}", playlists.readable(path))
 
 
-def print_summary(run: ClusterRun, files: list[Path], changed: int) -> None:
+def print_summary(run: ClusterRun) -> None:
+    """The run as a table: what each playlist file holds (or would hold, before export)."""
     if run.scan:
         ui.print_(run.scan.render())
         ui.print_(f"cluster: k={run.k} chosen by silhouette")
     if run.previous_ari is not None:
         ui.print_(f"cluster: agreement with the previous run (ARI) {run.previous_ari:.3f}")
     if run.noise:
-        ui.print_(f"cluster: {len(run.noise)} tracks are noise and in no playlist")
-    by_name = {f.stem: f for f in files}
+        ui.print_(f"cluster: {plural(len(run.noise), 'track')} {_are(run.noise)} noise and in "
+                  "no playlist")
+    by_name = {f.stem: f for f in run.files}
     width = max(len(n) for n in run.playlists)
     ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
+    unlisted = 0
     for name, paths in run.playlists.items():
         number = run.assignments[paths[0]][0] if paths else "-"
-        ui.print_(f"{number:>7}  {len(paths):>6}  {name:<{width}}  {by_name.get(name, '-')}")
+        file = by_name.get(name)
+        # what the file holds: a track whose name no playlist line can spell is not in it
+        listed = len(playlists.read_playlist(file)) if file else len(paths)
+        unlisted += len(paths) - listed
+        ui.print_(f"{number:>7}  {listed:>6}  {name:<{width}}  {file or '-'}")
+    if unlisted:
+        ui.print_(f"cluster: {plural(unlisted, 'clustered track')} in no playlist file: a "
+                  "playlist line can't spell the path (a line break or bytes that are not "
+                  "UTF-8 in the name, or outside the library root; named above)")
     if run.unclustered:
-        ui.print_(f"cluster: {len(run.unclustered)} tracks have no vector and are in no "
-                  "playlist (see the warnings above)")
-    ui.print_(f"cluster: {changed} tracks changed cluster")
+        has = "has" if len(run.unclustered) == 1 else "have"
+        ui.print_(f"cluster: {plural(len(run.unclustered), 'track')} {has} no vector and "
+                  f"{_are(run.unclustered)} in no playlist (see the warnings above)")
+    if run.run_id is not None:
+        ui.print_(f"cluster: {plural(run.changed, 'track')} changed cluster")
+
+
+def _are(things: list) -> str:
+    return "is" if len(things) == 1 else "are"

@@ -87,6 +87,7 @@ class Settings:
     url_encode: bool = DEFAULTS["url_encode"]
     library_root: Path | None = None
     write_grouping: bool = DEFAULTS["grouping"]
+    write_tags: bool = True  # into the files too: beets' own `write` option, set by front ends
 
     # Daemon
     import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library

@@ -19,7 +19,7 @@ def _run(lib, opts, args) -> None:
         raise ui.UserError("clusterd takes no query: it watches the whole library folder")
     try:  # the daemon ships in the same distribution, as the top-level package `clusterd`
         from clusterd.__main__ import main
-        from clusterd.core_adapter import build
+        from clusterd.handler import build
     except ImportError as exc:
         raise ui.UserError(f"clusterd is not installed: {exc}") from exc
     argv = ["--poll"] * bool(opts.poll) + ["-v"] * opts.debug

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,6 +40,12 @@ class ClusterPlugin(BeetsPlugin):
             self.add_media_field(name, field)
         if self.config["auto"].get(bool):
             self.import_stages = [self.imported]
+        # beets' own moves and removals: the store and the playlists follow once, at exit
+        self._moves: list[tuple[str, str]] = []
+        self._removals: list[str] = []
+        self.register_listener("item_moved", self._item_moved)
+        self.register_listener("item_removed", self._item_removed)
+        self.register_listener("cli_exit", self._follow_beets)
 
     def commands(self) -> list[ui.Subcommand]:
         cmd = ui.Subcommand("cluster", help="group tracks by how they sound into playlists")
@@ -65,7 +72,7 @@ class ClusterPlugin(BeetsPlugin):
         return [cmd, clusterd_command()]
 
     def settings(self, **overrides) -> Settings:
-        return settings_from_config(self.config, **overrides)
+        return settings_from_config(self.config, **overrides).with_(write_tags=ui.should_write())
 
     def command(self, lib, opts, args) -> None:
         s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate,
@@ -78,7 +85,7 @@ class ClusterPlugin(BeetsPlugin):
 
         try:
             if not judge_only:
-                command.run(lib, items, s, opts)
+                command.run(lib, items, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
                 command.judge_last(items, s, opts)
         except ClusterError as exc:
@@ -92,6 +99,23 @@ class ClusterPlugin(BeetsPlugin):
         from . import command
 
         command.place_imported(task.imported_items(), self.settings())
+
+    def _item_moved(self, item, source, destination) -> None:
+        self._moves.append((os.fsdecode(source), os.fsdecode(destination)))
+
+    def _item_removed(self, item) -> None:
+        self._removals.append(os.fsdecode(item.path))
+
+    def _follow_beets(self, lib) -> None:
+        """`beet move`, `beet rm`, an import that moves: vectors and playlist lines follow."""
+        if not (self._moves or self._removals):
+            return
+        s = self.settings()
+        if s.store_path.exists():  # nothing to follow before a first `beet cluster`
+            from . import command
+
+            command.follow(self._moves, self._removals, s)
+        self._moves, self._removals = [], []
 
 
 __all__ = ["ClusterPlugin", "settings_from_config"]

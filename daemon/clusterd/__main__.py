@@ -23,7 +23,7 @@ CONFIG_ERRORS = (confuse.ConfigError, UserError)
 
 def core_factory() -> Factory:
     """The real core: the only one the command line runs (tests pass theirs to `main`)."""
-    from clusterd.core_adapter import build  # beets and the core load once options parse
+    from clusterd.handler import build  # beets and the core load once options parse
 
     return build
 

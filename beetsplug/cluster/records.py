@@ -1,0 +1,59 @@
+"""What the core takes and gives back: a Track in; an AnalysisReport and a ClusterRun out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .clustering.choose_k import KScan
+
+Assignment = tuple[int, float, str]  # (cluster number, distance to its centre, playlist name)
+
+
+@dataclass(frozen=True)
+class Track:
+    path: str  # absolute, as the file system spells it (os.fsdecode of beets' bytes)
+    item_id: int | None = None
+    duration: float | None = None  # a hint for the window cap (beets knows it without decoding)
+    title: str | None = None
+    fields: dict | None = None  # beets fields (genre, year, ...) for names
+    # The beets Item, for the one write-back through beets; None for a file beets does not know.
+    item: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass
+class AnalysisReport:
+    total: int = 0
+    cached: int = 0
+    moved: int = 0
+    retagged: int = 0  # changed files whose audio is the same: re-stamped, not re-analysed
+    analysed: int = 0  # files decoded this run
+    failed: list[tuple[str, str]] = field(default_factory=list)  # new failures this run
+    known_failures: list[tuple[str, str]] = field(default_factory=list)  # not retried
+    missing: list[str] = field(default_factory=list)  # in the query, not on disk
+
+
+@dataclass
+class ClusterRun:
+    run_id: int | None  # None until recorded, which happens only after its playlists are written
+    k: int
+    assignments: dict[str, Assignment]
+    playlists: dict[str, list[str]]  # name -> paths, closest to the centre first
+    unclustered: list[str]  # tracks of the query with no vector (failed or missing)
+    noise: list[str] = field(default_factory=list)  # density methods: in no playlist
+    scan: KScan | None = None  # the k scan of `-n auto`
+    previous_ari: float | None = None  # agreement with the previous run, on shared tracks
+    record: dict = field(default_factory=dict, repr=False)  # the store's `runs` row, to save
+    files: list[Path] = field(default_factory=list)  # the playlists written, once exported
+    changed: int = 0  # tracks whose tags changed, once written back
+
+
+@dataclass
+class Placement:
+    """What `place` did: each placed track's assignment, how many tracks the store did not
+    know before (a changed file is not new), and the files that failed."""
+
+    assigned: dict[str, Assignment] = field(default_factory=dict)
+    new: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
