@@ -1,4 +1,4 @@
-"""Whole-run benchmark: all emotify-dev clips through `Pipeline.analyse` with all cores.
+"""Whole-run benchmark: all emotify-dev clips through `Library.analyse` with all cores.
 
 Prints wall-clock, tracks/s, and the peak resident memory of the run (main process and all
 worker processes together, sampled every 50 ms), then the same for half the clips, to show
@@ -19,14 +19,15 @@ from emotify import labelled_clips
 from rss import PeakRSS
 
 from beetsplug.cluster.config import Settings
-from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.library import Library
+from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 
 
 def run(paths: list[str], backend: str, workers: int) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        pipe = Pipeline(Settings(backend=backend, workers=workers), store)
+        pipe = Library(Settings(backend=backend, workers=workers), store)
         with PeakRSS() as rss:
             start = time.perf_counter()
             report = pipe.analyse([Track(p, duration=30.0) for p in paths])

@@ -8,7 +8,7 @@ Prints seconds per track (wall and CPU) for both and the ratio, then NMI against
 labels for k=4: chunk_average -> StandardScaler -> PCA(0.95) -> KMeans(n_init=10, seed 0).
 When the `bliss-audio` wheel (Python binding of bliss-rs) is installed, it runs as a third
 contestant on the same clips: its own decoder and its 23 features per track.
-Part 2, all cores, in a fresh process (scripts/bench_pipeline.py): `Pipeline.analyse` over half
+Part 2, all cores, in a fresh process (scripts/bench_pipeline.py): `Library.analyse` over half
 the clips, then all of them, each into a fresh store: wall-clock and the peak resident memory
 of all processes together.
 

@@ -1,6 +1,6 @@
 """Judge the product's clustering on a labelled folder (default: all 200 emotify-dev clips).
 
-Goes through the real path: Pipeline.analyse into a store, Pipeline.cluster (scale, PCA, the
+Goes through the real path: Library.analyse into a store, Library.recluster (scale, PCA, the
 chosen method), then the evaluation measures against the genre labels, for each -k given
 (`auto` too), and optionally the map of the last one. The store is kept (default
 bench-out/emotify-<backend>.db), so a second run only clusters.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 from emotify import EMOTIFY, REPO, labelled_clips
 
-from beetsplug.cluster import judge
 from beetsplug.cluster.clustering import quality as evaluation
 from beetsplug.cluster.config import METHODS, Settings
-from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.library import Library
+from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 
 
@@ -41,22 +41,22 @@ def main() -> None:
     base = Settings(backend=args.backend, model=args.model, method=args.method,
                     aggregate=args.aggregate, workers=os.cpu_count() or 1, store_path=store_path,
                     playlist_dir=store_path.parent / "playlists")
-    report = Pipeline(base, store).analyse(tracks)
+    report = Library(base, store).analyse(tracks)
     print(f"{len(tracks)} clips: {report.analysed} analysed now, {report.cached} from the store, "
           f"{len(report.failed) + len(report.known_failures)} failed")
     table = {}
     for k in args.k or ["4"]:
-        pipe = Pipeline(base.with_(n_clusters=None if k == "auto" else int(k)), store)
-        run = pipe.cluster(tracks)
+        pipe = Library(base.with_(n_clusters=None if k == "auto" else int(k)), store)
+        run = pipe.recluster(tracks)
         if run.scan:
             print(run.scan.render())
         row = store.last_run(pipe.embedder.name)
         column = f"k={k}" + (f" ({run.k})" if k == "auto" else "")
-        table[column] = judge.evaluate(store, row, labels)
+        table[column] = pipe.evaluate(row, labels)
     print(f"backend {args.backend}, method {args.method}, {args.aggregate}:")
     print(evaluation.format_table(table))
     if args.plot:
-        for f in judge.draw(store, store.last_run(pipe.embedder.name), args.plot):
+        for f in pipe.draw(store.last_run(pipe.embedder.name), args.plot):
             print(f"wrote {f}")
 
 

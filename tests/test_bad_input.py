@@ -11,7 +11,8 @@ import soundfile as sf
 from conftest import pick_clips
 
 from beetsplug.cluster.config import Settings
-from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.library import Library
+from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 
 # A minimal, valid Standard MIDI File: real music data that no audio decoder here can play.
@@ -41,7 +42,7 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
         shutil.copyfile(clip, dest)
     tracks = [Track(str(p)) for p in sorted(tmp_path.iterdir())]
     store = Store(tmp_path / "store.db")
-    pipe = Pipeline(Settings(workers=workers, n_clusters=2), store)
+    pipe = Library(Settings(workers=workers, n_clusters=2), store)
 
     report = pipe.analyse(tracks)
     failed = {os.path.basename(p): e for p, e in report.failed}
@@ -51,7 +52,7 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
     assert report.analysed == len(tracks)
     stored = {os.path.basename(p): e for p, e in store.failures("handcrafted")}
     assert stored == failed
-    run = pipe.cluster(tracks)  # the good files still make clusters
+    run = pipe.plan(tracks)  # the good files still make clusters
     assert sorted(run.assignments) == sorted(str(p) for p in good)
 
     again = pipe.analyse(tracks)  # failures are not retried until the file changes
@@ -63,7 +64,7 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
 
 def test_missing_file_is_reported_not_recorded(tmp_path, emotify):
     store = Store(tmp_path / "store.db")
-    report = Pipeline(Settings(workers=1), store).analyse([Track(str(tmp_path / "gone.mp3"))])
+    report = Library(Settings(workers=1), store).analyse([Track(str(tmp_path / "gone.mp3"))])
     assert report.missing == [str(tmp_path / "gone.mp3")] and report.analysed == 0
 
 
@@ -73,7 +74,7 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
     psutil = pytest.importorskip("psutil")
     clips = [shutil.copyfile(c, tmp_path / c.name) for c in pick_clips(per_genre=5)]
     store = Store(tmp_path / "store.db")
-    pipe = Pipeline(Settings(workers=2, n_clusters=2), store)
+    pipe = Library(Settings(workers=2, n_clusters=2), store)
     killed = []
 
     def progress(total):

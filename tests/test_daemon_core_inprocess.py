@@ -17,7 +17,8 @@ from conftest import copy_clips, pick_clips
 from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError
 from beetsplug.cluster.output import playlists
-from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.library import Library
+from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Analysis, Store
 
 pytestmark = pytest.mark.usefixtures("no_thread_leaks")
@@ -88,13 +89,13 @@ def test_the_real_core_in_process_places_follows_and_leaks_no_threads(tmp_path, 
                         playlist_dir=music / "Playlists", library_root=music)
     first = copy_clips(pick_clips(per_genre=2), music)  # a first run to place new files by
     store = Store(settings.store_path)
-    pipe, tracks = Pipeline(settings, store), [Track(str(p)) for p in first]
+    pipe, tracks = Library(settings, store), [Track(str(p)) for p in first]
     pipe.analyse(tracks)
-    pipe.export(pipe.cluster(tracks), tracks)
+    pipe.recluster(tracks)
     store.close()
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
-    handler = CoreHandler(lib, settings, write=True, import_new=False)
+    handler = CoreHandler(lib, settings)
     svc = Service(Options(roots=(music,), quiet=0.3, max_wait=3.0), handler, errors=(ClusterError,))
     svc.start()
     try:

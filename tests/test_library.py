@@ -1,4 +1,4 @@
-"""The pipeline's less travelled paths: chunk_level, a network backend, the import stage."""
+"""The core's less travelled paths: chunk_level, a network backend, placing new tracks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from conftest import BeetsEnv, copy_clips, pick_clips
 
 from beetsplug.cluster.config import Settings
 from beetsplug.cluster.output.playlists import read_playlist
-from beetsplug.cluster.pipeline import Pipeline, Track
+from beetsplug.cluster.library import Library
+from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 
 
@@ -18,16 +19,16 @@ def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "s.db")
-    pipe = Pipeline(Settings(aggregate="chunk_level", n_clusters=2, workers=1), store)
+    pipe = Library(Settings(aggregate="chunk_level", n_clusters=2, workers=1), store)
     assert pipe.analyse(tracks).analysed == len(clips)
     paths, mats = store.matrix([t.path for t in tracks], "handcrafted", pipe.embedder.version,
                                windows=True)
     assert len(paths) == len(clips) and all(m.shape == (6, pipe.embedder.dim) for m in mats)
-    run = pipe.cluster(tracks)
+    run = pipe.plan(tracks)
     assert sorted(run.assignments) == sorted(t.path for t in tracks)
     assert {c for c, _, _ in run.assignments.values()} == {1, 2}
     # chunk_average on the same store needs no new analysis; chunk_level rows serve it
-    avg = Pipeline(Settings(n_clusters=2, workers=1), store)
+    avg = Library(Settings(n_clusters=2, workers=1), store)
     assert avg.analyse(tracks).analysed == 0
 
 
@@ -40,13 +41,13 @@ def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "s.db")
     # two decode workers feed the model in the main process, windows batched across tracks
-    pipe = Pipeline(Settings(backend="clap", model=str(model), device="cpu", n_clusters=2,
+    pipe = Library(Settings(backend="clap", model=str(model), device="cpu", n_clusters=2,
                              workers=2), store)
     report = pipe.analyse(tracks)
     assert report.analysed == len(clips) and not report.failed
     _, vecs = store.matrix([t.path for t in tracks], "clap", pipe.embedder.version)
     assert np.stack(vecs).shape == (len(clips), pipe.embedder.dim)
-    assert len(pipe.cluster(tracks).assignments) == len(clips)
+    assert len(pipe.plan(tracks).assignments) == len(clips)
     assert store.matrix([t.path for t in tracks], "handcrafted", "3-11025hz-5s") == ([], [])
 
 
@@ -68,25 +69,22 @@ def test_auto_k_on_too_few_tracks_is_a_clear_error(tmp_path, emotify):
     from beetsplug.cluster.errors import ClusterError
 
     store = Store(tmp_path / "s.db")
-    pipe = Pipeline(Settings(n_clusters=None, workers=1), store)
+    pipe = Library(Settings(n_clusters=None, workers=1), store)
     tracks = [Track(str(p)) for p in pick_clips(per_genre=1)[:2]]
     pipe.analyse(tracks)
     with pytest.raises(ClusterError, match="-n auto needs more than 2 analysed tracks"):
-        pipe.cluster(tracks)
+        pipe.plan(tracks)
 
 
 def test_a_new_track_lands_in_a_cluster_whose_tracks_were_all_deleted(tmp_path, emotify):
-    from beetsplug.cluster.incremental import place_new
-
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     store = Store(tmp_path / "s.db")
-    pipe = Pipeline(Settings(n_clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
+    pipe = Library(Settings(n_clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
     tracks = [Track(str(p)) for p in clips]
     pipe.analyse(tracks)
-    run = pipe.cluster(tracks)
-    pipe.export(run, tracks)
+    run = pipe.recluster(tracks)
     name, members = next(iter(run.playlists.items()))
     for path in members:  # the daemon's removal of every track of one playlist
         store.remove_under(path)
-    placed = place_new(pipe, [Track(members[0])])  # the same music comes back
+    placed = pipe.place([Track(members[0])]).assigned  # the same music comes back
     assert placed[members[0]][2] == name  # into the playlist of the same name, no crash
