@@ -77,7 +77,65 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.matrix(["/a"], "handcrafted", "1")[0] == ["/a"]  # nothing lost
     store.save([analysis("/b", [3, 4], fingerprint="f")])
     assert store.fingerprints("handcrafted", "1") == {"/b": "f"}
+
+
+def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
+    from beetsplug.cluster import store as store_mod
+
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    db = store_mod.sqlite_utils.Database(conn)
+    store_mod._v1(db)
+    store_mod._v2(db)
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("INSERT INTO tracks (path, backend, version, size, mtime, vector, dim, "
+                 "fingerprint) VALUES ('/m/é.mp3', 'handcrafted', '1', 10, 1.5, ?, 2, 'f')",
+                 [np.array([1, 2], np.float32).tobytes()])
+    conn.execute("INSERT INTO runs (id, backend, version, k) VALUES (1, 'handcrafted', '1', 1)")
+    conn.execute("INSERT INTO assignments VALUES (1, '/m/é.mp3', 1, 0.5, 'C')")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+    for table in ("tracks", "assignments"):
+        assert store.db.execute(f"SELECT typeof(path) FROM {table}").fetchall() == [("blob",)]
+    assert store.matrix(["/m/é.mp3"], "handcrafted", "1")[0] == ["/m/é.mp3"]  # nothing lost
+    assert store.stamp("/m/é.mp3", "handcrafted") == (10, 1.5, "1", None)
+    assert store.fingerprints("handcrafted", "1") == {"/m/é.mp3": "f"}
+    assert store.assignments(1) == {"/m/é.mp3": (1, 0.5, "C")}
+    store.save([analysis("/m/é.mp3", [3, 4])])  # an upsert finds the migrated row
+    assert store.paths("handcrafted") == ["/m/é.mp3"]
+
+
+def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
+    import os
+
+    odd = os.fsdecode(b"/m/d\xff\xfe/x\xe9.mp3")  # surrogate escapes, as os.fsdecode gives
+    real = tmp_path / os.fsdecode(b"clip\xff.mp3")
+    real.write_bytes(b"abc")
+    store = Store(tmp_path / "s.db")
+    store.save([analysis(odd, [1, 2], fingerprint="f"), analysis(str(real), [3, 4]),
+                analysis("/m/dz.mp3", error="bad")])
+    assert store.up_to_date("handcrafted", "1") == {p: (10, 1.5) for p in
+                                                    (odd, str(real), "/m/dz.mp3")}
+    assert store.matrix([odd, "/m/dz.mp3"], "handcrafted", "1")[0] == [odd]
+    assert store.fingerprints("handcrafted", "1") == {odd: "f"}
+    assert store.stamp(odd, "handcrafted") == (10, 1.5, "1", None)
+    assert set(store.find_moved(10, 1.5, "handcrafted", "1")) == {odd, str(real), "/m/dz.mp3"}
+    store.restamp(str(real))
+    assert store.stamp(str(real), "handcrafted")[0] == 3
+    run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1}, [(odd, 1, 0.5, "C")])
+    assert store.assignment(run, odd) == (1, 0.5, "C")
+    moved = os.fsdecode(b"/m/d\xff\xfe/y\xfe.mp3")
+    store.move(odd, moved)
+    assert store.assignments(run) == {moved: (1, 0.5, "C")}
+    assert store.stamp(odd, "handcrafted") is None
+    # the folder's prefix is compared as bytes: `/m/d\xff\xfe` takes its files, not `/m/dz.mp3`
+    assert store.remove_under(os.fsdecode(b"/m/d\xff\xfe")) == [moved]
+    assert store.assignments(run) == {}
+    assert set(store.paths("handcrafted")) == {"/m/dz.mp3", str(real)}
+    store.close()
