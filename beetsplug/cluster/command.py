@@ -105,9 +105,18 @@ def print_summary(run: ClusterRun, files: list[Path], changed: int) -> None:
     by_name = {f.stem: f for f in files}
     width = max(len(n) for n in run.playlists)
     ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
+    unlisted = 0
     for name, paths in run.playlists.items():
         number = run.assignments[paths[0]][0] if paths else "-"
-        ui.print_(f"{number:>7}  {len(paths):>6}  {name:<{width}}  {by_name.get(name, '-')}")
+        file = by_name.get(name)
+        # what the file holds: a track whose name no playlist line can spell is not in it
+        listed = len(playlists.read_playlist(file)) if file else len(paths)
+        unlisted += len(paths) - listed
+        ui.print_(f"{number:>7}  {listed:>6}  {name:<{width}}  {file or '-'}")
+    if unlisted:
+        ui.print_(f"cluster: {unlisted} clustered track{'s' * (unlisted != 1)} in no playlist "
+                  "file: a playlist line can't spell the path (a line break or bytes that are "
+                  "not UTF-8 in the name, or outside the library root; named above)")
     if run.unclustered:
         ui.print_(f"cluster: {len(run.unclustered)} tracks have no vector and are in no "
                   "playlist (see the warnings above)")
