@@ -106,6 +106,13 @@ def test_the_daemon_places_and_catches_up_with_such_names(tmp_path, emotify, cap
         new.rename(moved)
         handler.moved([(new, moved)])
         assert handler.store.stamp(str(moved), "handcrafted") is not None
+        fixed = moved.with_name("fixed.mp3")  # renamed to a name a line can spell: listed now
+        moved.rename(fixed)
+        handler.moved([(moved, fixed)])
+        assert "../odd/fixed.mp3" in all_lines(music / "Playlists")
+        fixed.rename(moved)
+        handler.moved([(fixed, moved)])
+        assert "../odd/fixed.mp3" not in all_lines(music / "Playlists")
         handler.removed([music / "odd"])  # a deleted folder: both go
         assert handler.store.stamp(str(moved), "handcrafted") is None
         assert handler.store.stamp(str(unseen), "handcrafted") is None

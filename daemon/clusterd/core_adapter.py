@@ -115,8 +115,16 @@ class CoreHandler:
 
     def _move(self, pairs: list[tuple[str, str]]) -> None:
         self.store.move_many(pairs)
-        playlists.move_entries(self.settings.playlist_dir,
-                               [(Path(o), Path(n)) for o, n in pairs], style=self.pipe.path_style)
+        folder, style = self.settings.playlist_dir, self.pipe.path_style
+        playlists.move_entries(folder, [(Path(o), Path(n)) for o, n in pairs], style=style)
+        # renamed from a name no playlist line could spell: it had no line to move, list it now
+        run = self.store.last_run(self.pipe.embedder.name)
+        for old, new in pairs:
+            if run and style.format(Path(old), folder, warn=False) is None:
+                found = self.store.assignment(run["id"], new)
+                if found is not None:
+                    playlists.add_entry(incremental.playlist_file(self.pipe, found[2]),
+                                        playlists.Entry(Path(new), None, Path(new).stem), style)
 
     # -- the Handler protocol ------------------------------------------------------------------
 
