@@ -41,9 +41,9 @@ def test_a_file_the_daemon_placed_stays_in_one_playlist_with_its_tag(tmp_path, e
     assert len(lists_holding(env, stray)) == 1  # the daemon placed it
 
     res = env.beet("cluster", "-n", "2")
-    assert "5 tracks" in res.stdout, res.stdout  # the four items and the stray
     [playlist] = lists_holding(env, stray)
     tags = mutagen.File(stray)
     assert tags["TXXX:CLUSTER_PLAYLIST"].text == [playlist]
     assert tags["TXXX:CLUSTER"].text == [playlist[:2].lstrip("0")]  # "{number:02d} {name}"
+    assert "5 tracks" in res.stdout, res.stdout  # the four items and the stray
 

@@ -39,9 +39,6 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
             return
         run = pipe.cluster(tracks)
         files = pipe.export(run, tracks)  # records the run: tags follow only a whole export
-        if opts.output:
-            playlists.write_json(pipe.entries(run, tracks), Path(opts.output))
-            ui.print_(f"cluster: wrote {opts.output}")
         clustered = lib.items(f"{CLUSTER}:0..")  # earlier runs' members: cleared if stale
         members = {item.id: item for item in list(items) + list(clustered)}
         changed = apply_assignments(members.values(), run.assignments,
@@ -51,6 +48,9 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
             changed += tag_files([t.path for t in strays if t.path not in run.unclustered],
                                  run.assignments, grouping=s.write_grouping,
                                  written=store.restamp)
+        if opts.output:  # an extra, after the tags: its failure must not part them from lists
+            playlists.write_json(pipe.entries(run, tracks), Path(opts.output))
+            ui.print_(f"cluster: wrote {opts.output}")
         print_summary(run, files, changed)
     finally:
         store.close()
