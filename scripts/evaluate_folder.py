@@ -47,6 +47,7 @@ def main() -> None:
     for k in args.k or ["4"]:
         pipe = Pipeline(base.with_(n_clusters=None if k == "auto" else int(k)), store)
         run = pipe.cluster(tracks)
+        pipe.record(run)  # no playlists here: the run is judged from the store
         if run.scan:
             print(run.scan.render())
         row = store.last_run(pipe.embedder.name)

@@ -19,14 +19,18 @@ from .pipeline import AnalysisReport, ClusterRun, Pipeline
 from .progress import Progress
 from .settings import Settings
 from .store import Store
-from .tags import CLUSTER
+from .tags import CLUSTER, tag_files
 
 
-def run(lib, items, s: Settings, opts) -> None:
+def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
+    """`whole_library` (no query): files the daemon placed without beets are clustered too."""
     tracks = [track_of(i) for i in items]
     store = Store(s.store_path)
     try:
         pipe = Pipeline(s, store)
+        strays = (pipe.strays([t.path for t in tracks], [s.library_root])
+                  if whole_library and s.library_root else [])
+        tracks += strays
         report = pipe.analyse(tracks, force=opts.force,
                               progress=lambda n: Progress(n, "analysing").tick)
         print_report(report)
@@ -34,15 +38,19 @@ def run(lib, items, s: Settings, opts) -> None:
             ui.print_("cluster: --pretend: analysed only; no playlist, tag or run written")
             return
         run = pipe.cluster(tracks)
-        files = pipe.export(run, tracks)
-        if opts.output:
-            playlists.write_json(pipe.entries(run, tracks), Path(opts.output))
-            ui.print_(f"cluster: wrote {opts.output}")
+        files = pipe.export(run, tracks)  # records the run: tags follow only a whole export
         clustered = lib.items(f"{CLUSTER}:0..")  # earlier runs' members: cleared if stale
         members = {item.id: item for item in list(items) + list(clustered)}
         changed = apply_assignments(members.values(), run.assignments,
                                     write=ui.should_write(), grouping=s.write_grouping,
                                     written=store.restamp)
+        if ui.should_write():  # no beets item to hold them: the file is their only place
+            changed += tag_files([t.path for t in strays if t.path not in run.unclustered],
+                                 run.assignments, grouping=s.write_grouping,
+                                 written=store.restamp)
+        if opts.output:  # an extra, after the tags: its failure must not part them from lists
+            playlists.write_json(pipe.entries(run, tracks), Path(opts.output))
+            ui.print_(f"cluster: wrote {opts.output}")
         print_summary(run, files, changed)
     finally:
         store.close()

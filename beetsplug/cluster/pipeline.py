@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +41,9 @@ class AnalysisReport:
     missing: list[str] = field(default_factory=list)  # in the query, not on disk
 
 
-@dataclass(frozen=True)
+@dataclass
 class ClusterRun:
-    run_id: int
+    run_id: int | None  # None until the run is recorded (after its playlists are written)
     k: int
     assignments: dict[str, tuple[int, float, str]]  # path -> (cluster number, distance, playlist)
     playlists: dict[str, list[str]]  # name -> paths, closest to the centre first
@@ -51,6 +51,7 @@ class ClusterRun:
     noise: list[str] = field(default_factory=list)  # density methods: in no playlist
     scan: choose_k.KScan | None = None  # the k scan of `-n auto`
     previous_ari: float | None = None  # agreement with the previous run, on shared tracks
+    record: dict = field(default_factory=dict, repr=False)  # the store's `runs` row, to save
 
 
 def _fields(tracks: list[Track]) -> dict[str, list] | None:
@@ -159,7 +160,8 @@ class Pipeline:
         return old is not None
 
     def cluster(self, tracks: list[Track]) -> ClusterRun:
-        """Cluster every track with a vector, number and name the clusters, record the run."""
+        """Cluster every track with a vector, number and name the clusters. Nothing is saved:
+        `export` records the run once its playlists are written (`record` without them)."""
         s, emb = self.settings, self.embedder
         info = {t.path: t for t in tracks}
         paths = sorted(info)  # sorted: the same library gives the same run
@@ -207,13 +209,19 @@ class Pipeline:
         run = {"backend": emb.name, "version": emb.version, "k": k, "method": s.method,
                "aggregate": s.aggregate, "params": json.dumps(params),
                "model": _renumbered(result.model, numbers).to_bytes()}
-        run_id = self.store.save_run(run, ((p, c, d, n) for p, (c, d, n) in assignments.items()))
         lists: dict[str, list[str]] = {names[n]: [] for n in sorted(names)}
         for p in sorted(assignments, key=lambda p: (assignments[p][0], assignments[p][1], p)):
             lists[assignments[p][2]].append(p)
         noise = sorted(set(kept) - set(assignments))
-        return ClusterRun(run_id, len(names), assignments, lists,
-                          sorted(set(paths) - set(kept)), noise, scan, ari)
+        return ClusterRun(None, len(names), assignments, lists,
+                          sorted(set(paths) - set(kept)), noise, scan, ari, run)
+
+    def record(self, run: ClusterRun) -> int:
+        """Save the run as the store's last run (once); returns its id."""
+        if run.run_id is None:
+            run.run_id = self.store.save_run(
+                run.record, ((p, c, d, n) for p, (c, d, n) in run.assignments.items()))
+        return run.run_id
 
     def _tags(self, paths: list[str]) -> np.ndarray | None:
         emb = self.embedder
@@ -236,8 +244,22 @@ class Pipeline:
                 for name, paths in run.playlists.items()}
 
     def export(self, run: ClusterRun, tracks: list[Track]) -> list[Path]:
-        """Write one playlist per cluster; stale playlists of earlier runs go."""
+        """Write one playlist per cluster (stale playlists of earlier runs go), then record the
+        run: a run whose playlists could not be written leaves the previous run the last one,
+        and the previous set of playlists whole."""
         s = self.settings
-        return playlists.write_playlists(self.entries(run, tracks), s.playlist_dir,
-                                         mode=s.path_mode, library_root=s.library_root,
-                                         prefix=s.path_prefix, url_encode=s.url_encode)
+        files = playlists.write_playlists(self.entries(run, tracks), s.playlist_dir,
+                                          mode=s.path_mode, library_root=s.library_root,
+                                          prefix=s.path_prefix, url_encode=s.url_encode)
+        self.record(run)
+        return files
+
+    def strays(self, known: Iterable[str], roots: Iterable[Path] | None = None) -> list[Track]:
+        """Files the store knows and that are still there, but are not in `known` (beets'
+        items): files the daemon placed without beets. Only those under `roots`, when given.
+        A whole-library recluster includes them, so their playlists and file tags stay."""
+        known = set(known)
+        folders = [os.path.join(os.fspath(r), "") for r in roots] if roots is not None else None
+        return [Track(p) for p in self.store.paths(self.embedder.name)
+                if p not in known and (folders is None or p.startswith(tuple(folders)))
+                and os.path.exists(p)]

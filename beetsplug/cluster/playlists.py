@@ -58,8 +58,11 @@ def write_playlists(
 ) -> list[Path]:
     """Write one playlist per name into `folder`, then remove our stale ones; return the files.
 
-    Entries keep the given order. A file whose content would not change is left alone, so
-    players that re-import on mtime see nothing new after an unchanged run.
+    As a set: every changed playlist is first written beside the old one as a temp file, and
+    only when all are written are they renamed into place. A failure (a full disk, a read-only
+    folder) removes the temps and leaves the previous set whole. Entries keep the given order.
+    A file whose content would not change is left alone, so players that re-import on mtime
+    see nothing new after an unchanged run.
     """
     style = PathStyle(mode, library_root, prefix, url_encode)
     suffix = extension or style.suffix
@@ -69,13 +72,25 @@ def write_playlists(
     for target in targets.values():
         if target.exists() and not is_ours(target):
             raise PlaylistError(f"refusing to overwrite {target}: not written by beets-cluster")
-    written = []
+    texts = {}
     for name, target in targets.items():
         lines = [_entry_lines(e, style, folder) for e in playlists[name]]
-        _write_if_changed(target, _render(name, [ln for ln in lines if ln]))
-        written.append(target)
-    _remove_stale(folder, set(written))
-    return written
+        texts[target] = _render(name, [ln for ln in lines if ln])
+    temps: dict[Path, Path] = {}
+    try:
+        for target, text in texts.items():
+            if not _unchanged(target, text):
+                temps[target] = _write_temp(target, text)
+        # Renames within one folder allocate nothing, so once every temp is written the swap
+        # does not fail for want of space.
+        for target in list(temps):
+            _replace(temps[target], target)
+            del temps[target]
+    finally:
+        for tmp in temps.values():
+            _discard(tmp)
+    _remove_stale(folder, set(targets.values()))
+    return list(targets.values())
 
 
 def read_playlist(path: Path) -> list[str]:
@@ -252,27 +267,59 @@ def _make_folder(folder: Path) -> None:
         raise PlaylistError(f"cannot create playlist folder {folder}: {e.strerror}") from e
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _unchanged(path: Path, text: str) -> bool:
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return
+        return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
-        pass  # missing or unreadable: write it
-    _atomic_write(path, text)
+        return False  # missing or unreadable: write it
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not _unchanged(path, text):
+        _atomic_write(path, text)
 
 
 def _atomic_write(path: Path, text: str) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    tmp = _write_temp(path, text)
+    try:
+        _replace(tmp, path)
+    except PlaylistError:
+        _discard(tmp)
+        raise
+
+
+def _write_temp(path: Path, text: str) -> Path:
+    """`text` in a synced temp file beside `path`; nothing is left behind when that fails."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         # os.open with 0o666 lets the umask decide, so a player running as another user can
         # read the list (tempfile would make it 0600).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+    try:
         with open(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+    except OSError as e:
+        _discard(tmp)
+        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+    return tmp
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
         os.replace(tmp, path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file of ours if it is still there. Never raises: it runs while another
+    error is on its way to the user, which must not be replaced by this one."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError as e:
+        log.warning("cannot remove temp file {}: {}", tmp, e.strerror or e)

@@ -122,7 +122,7 @@ class ClusterPlugin(BeetsPlugin):
 
         try:
             if not judge_only:
-                command.run(lib, items, s, opts)
+                command.run(lib, items, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
                 command.judge_last(items, s, opts)
         except ClusterError as exc:

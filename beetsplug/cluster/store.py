@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from .errors import StoreError
+from .errors import StoreError, sqlite_errors, store_error
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -82,6 +82,7 @@ def _v3(db: sqlite_utils.Database) -> None:
 MIGRATIONS = [_v1, _v2, _v3]  # append only: the store's schema version is len(MIGRATIONS)
 
 
+@sqlite_errors
 class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -93,7 +94,9 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+        except OSError as exc:
             raise StoreError(f"cannot open the embedding store {self.path}: {exc}") from exc
 
     def close(self) -> None:

@@ -11,7 +11,6 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import mediafile
 import numpy as np
 from beets import config, library, ui
 
@@ -24,7 +23,7 @@ from beetsplug.cluster.plugin import DEFAULTS as PLUGIN_DEFAULTS
 from beetsplug.cluster.plugin import settings_from_config
 from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
-from beetsplug.cluster.tags import read_file_tags, write_file_tags
+from beetsplug.cluster.tags import tag_files
 from clusterd.beets_items import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options
@@ -47,18 +46,6 @@ def build(options: Options, lib: library.Library | None = None) -> CoreBinding:
     handler = CoreHandler(lib, settings, write=ui.should_write(),
                           import_new=config["cluster"]["import_new"].get(bool))
     return CoreBinding(handler, errors=(ClusterError,))  # EmbedderError is one too
-
-
-def tag_file(path: str, number: int, name: str, grouping: bool) -> bool:
-    """Our tags into a file beets does not know, unless they are there already (a second write
-    would only wake the watcher again); True if the file was written."""
-    try:
-        if read_file_tags(Path(path)) == (number, name):
-            return False
-    except mediafile.UnreadableFileError as exc:
-        raise ClusterError(f"cannot read tags of {path}: {exc}") from exc
-    write_file_tags(Path(path), number, name, grouping)
-    return True
 
 
 class CoreHandler:
@@ -143,7 +130,7 @@ class CoreHandler:
                                          style=self.pipe.path_style)
             tracks = [track_of(items[p]) if p in items else Track(p) for p in todo]
             placed = incremental.place_new(self.pipe, tracks)
-            self._write_tags(items, [p for p in todo if p not in items], placed)
+            self._write_tags(items, [p for p in todo if p not in items and p in placed], placed)
             new = 0  # tracks the store did not have before (a changed file is not new)
             for path in todo:
                 row = self.store.stamp(path, emb.name)
@@ -159,11 +146,7 @@ class CoreHandler:
         s = self.settings
         apply_assignments(items.values(), assignments, write=self.write,
                           grouping=s.write_grouping, written=self.store.restamp)
-        for path in others:
-            if path in assignments:
-                number, _, name = assignments[path]
-                if tag_file(path, number, name, s.write_grouping):
-                    self.store.restamp(path)
+        tag_files(others, assignments, grouping=s.write_grouping, written=self.store.restamp)
 
     def moved(self, pairs: Sequence[tuple[Path, Path]]) -> None:
         with self.lib.music_dir_context():
@@ -222,13 +205,13 @@ class CoreHandler:
             if last is not None and last["k"] != self.settings.n_clusters:
                 pipe = Pipeline(self.settings.with_(n_clusters=last["k"]), self.store)
             items = {track_of(i).path: i for i in self.lib.items()}
-            paths = dict.fromkeys([*items, *self.store.paths(name)])
-            tracks = [track_of(items[p]) if p in items else Track(p)
-                      for p in paths if os.path.exists(p)]
+            strays = pipe.strays(items)
+            tracks = [track_of(i) for p, i in items.items() if os.path.exists(p)] + strays
             pipe.analyse(tracks)
             run = pipe.cluster(tracks)
             pipe.export(run, tracks)
-            self._write_tags(items, [p for p in paths if p not in items], run.assignments)
+            self._write_tags(items, [t.path for t in strays if t.path not in run.unclustered],
+                             run.assignments)
             log.info("reclustered {} tracks into {} playlists", len(run.assignments), run.k)
 
     def flush(self) -> None:
