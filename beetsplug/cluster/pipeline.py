@@ -43,7 +43,7 @@ class AnalysisReport:
 
 @dataclass(frozen=True)
 class ClusterRun:
-    run_id: int
+    run_id: int | None  # None: not recorded (--pretend)
     k: int
     assignments: dict[str, tuple[int, float, str]]  # path -> (cluster number, distance, playlist)
     playlists: dict[str, list[str]]  # name -> paths, closest to the centre first
@@ -158,8 +158,9 @@ class Pipeline:
             log.debug("{} moved to {}, vector kept", old, path)
         return old is not None
 
-    def cluster(self, tracks: list[Track]) -> ClusterRun:
-        """Cluster every track with a vector, number and name the clusters, record the run."""
+    def cluster(self, tracks: list[Track], *, record: bool = True) -> ClusterRun:
+        """Cluster every track with a vector, number and name the clusters, record the run
+        (unless not `record`: --pretend shows a run and writes nothing)."""
         s, emb = self.settings, self.embedder
         info = {t.path: t for t in tracks}
         paths = sorted(info)  # sorted: the same library gives the same run
@@ -207,7 +208,8 @@ class Pipeline:
         run = {"backend": emb.name, "version": emb.version, "k": k, "method": s.method,
                "aggregate": s.aggregate, "params": json.dumps(params),
                "model": _renumbered(result.model, numbers).to_bytes()}
-        run_id = self.store.save_run(run, ((p, c, d, n) for p, (c, d, n) in assignments.items()))
+        run_id = (self.store.save_run(run, ((p, c, d, n) for p, (c, d, n) in assignments.items()))
+                  if record else None)
         lists: dict[str, list[str]] = {names[n]: [] for n in sorted(names)}
         for p in sorted(assignments, key=lambda p: (assignments[p][0], assignments[p][1], p)):
             lists[assignments[p][2]].append(p)
