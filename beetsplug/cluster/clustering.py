@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 from . import methods
 from .errors import ClusterError
+from .text import plural
 
 # A warm start from the previous run's centroids is kept when its inertia is at most this much
 # worse than a fresh search's: a little fit traded for playlists that keep their tracks.
@@ -103,7 +104,8 @@ def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
     distance NaN.
     """
     if len(X) < k:
-        raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
+        raise ClusterError(f"cannot make {plural(k, 'cluster')} from "
+                           f"{plural(len(X), 'analysed track')}")
     r = reduced or reduce(X, seed=seed, pca_variance=pca_variance)
     if method == "kmeans":
         if len(X) > minibatch_threshold:

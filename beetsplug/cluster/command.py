@@ -20,6 +20,7 @@ from .progress import Progress
 from .settings import Settings
 from .store import Store
 from .tags import CLUSTER, tag_files
+from .text import plural
 
 
 def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
@@ -35,7 +36,8 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
                               progress=lambda n: Progress(n, "analysing").tick)
         print_report(report)
         if opts.pretend:
-            ui.print_("cluster: --pretend: analysed only; no playlist, tag or run written")
+            print_summary(pipe.cluster(tracks), [], None)
+            ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
         run = pipe.cluster(tracks)
         files = pipe.export(run, tracks)  # records the run: tags follow only a whole export
@@ -67,7 +69,7 @@ def judge_last(items, s: Settings, opts) -> None:
             truth = None
             if opts.labels:
                 truth = {item_path(i): field_label(i, opts.labels) for i in items}
-            measures = judge.evaluate(store, run, truth)
+            measures = judge.evaluate(store, run, truth, label_field=opts.labels)
             ui.print_(evaluation.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:
             for f in judge.draw(store, run, Path(opts.plot), opts.projection, opts.html):
@@ -90,26 +92,28 @@ def place_imported(items, s: Settings) -> None:
 
 
 def print_report(r: AnalysisReport) -> None:
-    ui.print_(f"cluster: {r.total} tracks: {r.analysed} analysed, {r.cached} already known, "
-              f"{r.moved} moved, {r.retagged} retagged, "
+    ui.print_(f"cluster: {plural(r.total, 'track')}: {r.analysed} analysed, "
+              f"{r.cached} already known, {r.moved} moved, {r.retagged} retagged, "
               f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing")
     for path, error in r.failed:
         log.warning("skipped {}: {}", path, error)
     if r.known_failures:
-        log.info("{} files failed before and are unchanged (not retried; --force retries them)",
-                 len(r.known_failures))
+        log.info("{} failed before and {} unchanged (not retried; --force retries them)",
+                 plural(len(r.known_failures), "file"), _are(r.known_failures))
     for path in r.missing:
         log.warning("file not found: {}", path)
 
 
-def print_summary(run: ClusterRun, files: list[Path], changed: int) -> None:
+def print_summary(run: ClusterRun, files: list[Path], changed: int | None) -> None:
+    """The run as a table; `changed` None: nothing was written (--pretend), files show "-"."""
     if run.scan:
         ui.print_(run.scan.render())
         ui.print_(f"cluster: k={run.k} chosen by silhouette")
     if run.previous_ari is not None:
         ui.print_(f"cluster: agreement with the previous run (ARI) {run.previous_ari:.3f}")
     if run.noise:
-        ui.print_(f"cluster: {len(run.noise)} tracks are noise and in no playlist")
+        ui.print_(f"cluster: {plural(len(run.noise), 'track')} {_are(run.noise)} noise and in "
+                  "no playlist")
     by_name = {f.stem: f for f in files}
     width = max(len(n) for n in run.playlists)
     ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
@@ -126,6 +130,12 @@ def print_summary(run: ClusterRun, files: list[Path], changed: int) -> None:
                   "file: a playlist line can't spell the path (a line break or bytes that are "
                   "not UTF-8 in the name, or outside the library root; named above)")
     if run.unclustered:
-        ui.print_(f"cluster: {len(run.unclustered)} tracks have no vector and are in no "
-                  "playlist (see the warnings above)")
-    ui.print_(f"cluster: {changed} tracks changed cluster")
+        has = "has" if len(run.unclustered) == 1 else "have"
+        ui.print_(f"cluster: {plural(len(run.unclustered), 'track')} {has} no vector and "
+                  f"{_are(run.unclustered)} in no playlist (see the warnings above)")
+    if changed is not None:
+        ui.print_(f"cluster: {plural(changed, 'track')} changed cluster")
+
+
+def _are(things: list) -> str:
+    return "is" if len(things) == 1 else "are"

@@ -27,11 +27,19 @@ def run_space(store: Store, run: dict) -> tuple[list[str], np.ndarray, np.ndarra
     return paths, model.transform(np.stack(vecs)), numbers, names
 
 
-def evaluate(store: Store, run: dict, truth: Mapping[str, object] | None = None) -> dict:
-    """Internal measures always; external ones against `truth` (path -> label) when given."""
+def evaluate(store: Store, run: dict, truth: Mapping[str, object] | None = None,
+             label_field: str = "label") -> dict:
+    """Internal measures always; external ones against `truth` (path -> label) when given.
+
+    Raises ClusterError when no track of the run has a label: a table of n/a would read as if
+    the field were fine (`--labels genre` on a beets that keeps genres elsewhere, a typo).
+    """
     paths, P, numbers, _ = run_space(store, run)
     measures = dict(evaluation.internal_measures(P, numbers))
     if truth is not None:
+        if all(truth.get(p) in (None, "") for p in paths):
+            raise ClusterError(f"no track of run {run['id']} has a value for {label_field!r}: "
+                               "check the field name (`beet fields` lists them)")
         external = evaluation.external_measures([truth.get(p) for p in paths], numbers)
         measures.update(external)
     return measures

@@ -9,6 +9,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from .choose_k import knee_index
 from .errors import ClusterError
+from .text import plural
 
 NOISE = -1
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
@@ -95,7 +96,7 @@ def fit_labels(
         raise MethodError(f"need a non-empty 2-D matrix, got shape {X.shape}")
     n = X.shape[0]
     if method in ("kmeans", "agglomerative", "gmm", "autoencoder") and not 1 <= k <= n:
-        raise MethodError(f"k={k} is not possible with {n} tracks")
+        raise MethodError(f"k={k} is not possible with {plural(n, 'track')}")
     centers: np.ndarray | None = None
     if method == "kmeans":
         model = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(X)

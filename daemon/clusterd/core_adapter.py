@@ -24,6 +24,7 @@ from beetsplug.cluster.plugin import settings_from_config
 from beetsplug.cluster.settings import Settings
 from beetsplug.cluster.store import Store
 from beetsplug.cluster.tags import tag_files
+from beetsplug.cluster.text import plural
 from clusterd.beets_items import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options
@@ -187,7 +188,7 @@ class CoreHandler:
         vanished = [p for p in self.store.paths(name)
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]
         if vanished:
-            log.info("catch-up: {} files gone while unwatched", len(vanished))
+            log.info("catch-up: {} gone while unwatched", plural(len(vanished), "file"))
             self.removed([Path(p) for p in vanished])
         yield None
 
@@ -212,7 +213,8 @@ class CoreHandler:
             pipe.export(run, tracks)
             self._write_tags(items, [t.path for t in strays if t.path not in run.unclustered],
                              run.assignments)
-            log.info("reclustered {} tracks into {} playlists", len(run.assignments), run.k)
+            log.info("reclustered {} into {}", plural(len(run.assignments), "track"),
+                     plural(run.k, "playlist"))
 
     def flush(self) -> None:
         """Nothing is buffered: each playlist change is written (atomically) when it happens."""
