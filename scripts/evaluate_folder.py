@@ -16,7 +16,7 @@ from pathlib import Path
 
 from emotify import EMOTIFY, REPO, labelled_clips
 
-from beetsplug.cluster.clustering import quality as evaluation
+from beetsplug.cluster.clustering.fit import quality as evaluation
 from beetsplug.cluster.config import METHODS, Settings
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
@@ -40,7 +40,7 @@ def main() -> None:
     store = Store(store_path)
     base = Settings(backend=args.backend, model=args.model, method=args.method,
                     aggregate=args.aggregate, workers=os.cpu_count() or 1, store_path=store_path,
-                    playlist_dir=store_path.parent / "playlists")
+                    playlist_dir=store_path.parent / "playlists", write_tags=False)
     report = Library(base, store).analyse(tracks)
     print(f"{len(tracks)} clips: {report.analysed} analysed now, {report.cached} from the store, "
           f"{len(report.failed) + len(report.known_failures)} failed")

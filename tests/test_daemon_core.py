@@ -39,9 +39,10 @@ def library_copy(template: BeetsEnv, root: Path, **options) -> BeetsEnv:
     shutil.copytree(template.root, root)  # copy2: sizes and mtimes kept, so vectors stay valid
     env = BeetsEnv(root, **{**OPTIONS, **options})  # rewrites config.yaml for the new place
     with sqlite3.connect(root / "cluster.db") as db:
-        old, new = str(template.root), str(root)
+        old, new = os.fsencode(template.root), os.fsencode(root)  # the store's paths are bytes
         for table in ("tracks", "assignments"):
-            db.execute(f"UPDATE {table} SET path = ? || substr(path, ?)", [new, len(old) + 1])
+            db.execute(f"UPDATE {table} SET path = CAST(? || substr(path, ?) AS BLOB)",
+                       [new, len(old) + 1])
     return env
 
 
@@ -112,14 +113,15 @@ def listed(env: BeetsEnv) -> list[str]:
 def rows(env: BeetsEnv) -> dict[str, tuple[float, str | None]]:
     """path -> (analysed_at, error) in the store."""
     with sqlite3.connect(env.root / "cluster.db") as db:
-        return {p: (a, e) for p, a, e in db.execute("SELECT path, analysed_at, error FROM tracks")}
+        return {os.fsdecode(p): (a, e)
+                for p, a, e in db.execute("SELECT path, analysed_at, error FROM tracks")}
 
 
 def assigned(env: BeetsEnv, path: Path) -> tuple[int, str]:
     """(cluster number, playlist name) of a file in the store's last run."""
     with sqlite3.connect(env.root / "cluster.db") as db:
         return db.execute("SELECT cluster, playlist FROM assignments WHERE path = ? AND run_id = "
-                          "(SELECT max(id) FROM runs)", [str(path)]).fetchone()
+                          "(SELECT max(id) FROM runs)", [os.fsencode(path)]).fetchone()
 
 
 def first(env: BeetsEnv, folder: str) -> Path:

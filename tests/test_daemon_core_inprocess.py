@@ -16,8 +16,8 @@ from conftest import copy_clips, pick_clips
 
 from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError
-from beetsplug.cluster.output import playlists
 from beetsplug.cluster.library import Library
+from beetsplug.cluster.output import playlists
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Analysis, Store
 
@@ -39,7 +39,7 @@ def test_move_many_swaps_without_losing_a_vector(tmp_path):
     _, (a2, b2, d2) = store.matrix(["/m/a.mp3", "/m/b.mp3", "/m/d.mp3"], "b", "1")
     assert np.array_equal(a2, b) and np.array_equal(b2, a) and np.array_equal(d2, c)
     assert store.assignment(run, "/m/a.mp3") == (2, 0.2, "B")
-    assert store.stamp("/m/c.mp3", "b") is None
+    assert store.row("/m/c.mp3", "b") is None
     store.close()
 
 

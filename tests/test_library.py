@@ -9,8 +9,8 @@ import pytest
 from conftest import BeetsEnv, copy_clips, pick_clips
 
 from beetsplug.cluster.config import Settings
-from beetsplug.cluster.output.playlists import read_playlist
 from beetsplug.cluster.library import Library
+from beetsplug.cluster.output.playlists import read_playlist
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 

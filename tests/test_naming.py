@@ -5,12 +5,14 @@ import re
 import numpy as np
 import pytest
 
+from beetsplug.cluster.clustering.describe import descriptor_words
 from beetsplug.cluster.clustering.naming import (
     apply_template,
     name_clusters,
     safe_filename,
     safe_filenames,
 )
+from beetsplug.cluster.clustering.runs import Numbers, playlist_names
 
 TAGS = ("rock", "guitar", "fast", "classical", "piano", "slow", "electronic")
 
@@ -117,3 +119,47 @@ def test_safe_filenames_are_unique_and_valid_everywhere():
         assert not WINDOWS_BAD.search(f)
         assert not f.endswith((".", " "))
         assert len(f.encode("utf-8")) <= 210
+
+
+def test_clusters_with_the_same_band_words_differ_in_a_finer_word_not_a_counter():
+    rng = np.random.default_rng(2)
+    labels = np.repeat([0, 1, 2, 3], 30)
+    # Four tempo groups: 1 and 2 both sit in the middle third; brightness and energy are the
+    # same everywhere, so the three band words of 1 and 2 are the same.
+    tempo = np.concatenate([rng.normal(m, 2, 30) for m in (60, 105, 125, 170)])
+    centroid = rng.normal(2000, 50, 120)
+    rms = rng.normal(0.1, 0.01, 120)
+    descriptors = {"tempo": tempo, "brightness": centroid, "energy": rms}
+    coarse = {c: " · ".join(descriptor_words(descriptors, labels == c)) for c in (1, 2)}
+    assert coarse[1] == coarse[2] == "mid-tempo · mellow · steady"
+    names = name_clusters(labels, descriptors=descriptors)
+    assert names[1] == "moderate · mellow · steady" and names[2] == "upbeat · mellow · steady"
+    assert names[0].startswith("slow") and names[3].startswith("fast")
+    assert not any("(" in n for n in names.values()), names
+
+
+def test_clusters_with_the_same_top_tags_differ_in_the_tag_that_separates_them():
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1, 2], 30)
+    probs = rng.uniform(0.0, 0.1, size=(90, len(TAGS)))
+    probs[:60, [0, 1, 2]] += [0.8, 0.7, 0.6]  # two rock clusters ...
+    probs[:30, 4] += 0.15  # ... one with some piano
+    probs[30:60, 6] += 0.15  # ... one with some electronics
+    probs[60:, 3] += 0.8
+    names = name_clusters(labels, tags=probs, tag_names=TAGS)
+    assert names[0] == "rock · guitar · fast · piano"
+    assert names[1] == "rock · guitar · fast · electronic"
+
+
+def test_a_kept_name_that_this_run_would_give_another_cluster_is_not_kept():
+    labels = np.repeat([0, 1, 2], 10)
+    fields = {"genre": ["rock"] * 10 + ["jazz"] * 10 + ["pop"] * 10}
+    numbers = Numbers({0: 1, 1: 2, 2: 3}, continued={1, 2})
+    earlier = {1: "01 jazz", 2: "02 soul"}  # a run of fewer clusters named 1 after its jazz
+    names = playlist_names(labels, numbers, template="{number:02d} {name}",
+                           previous_names=earlier, fields=fields)
+    # 2 keeps its name; 1 would read like 2's music now, so it takes its own words
+    assert names == {1: "01 rock", 2: "02 soul", 3: "03 pop"}
+    names = playlist_names(labels, Numbers(numbers, continued={1}), template="{number:02d} {name}",
+                           previous_names={1: "01 rock music", 2: "02 soul"}, fields=fields)
+    assert names == {1: "01 rock music", 2: "02 jazz", 3: "03 pop"}  # 2 took number 2 by fit

@@ -4,7 +4,9 @@ import sqlite3
 
 import numpy as np
 import pytest
+import sqlite_utils
 
+from beetsplug.cluster import store_schema
 from beetsplug.cluster.errors import StoreError
 from beetsplug.cluster.store import MIGRATIONS, Analysis, Store
 
@@ -39,7 +41,8 @@ def test_upsert_matrix_and_versions(tmp_path):
     assert paths == ["/b", "/a"]
     np.testing.assert_array_equal(np.stack(vecs), [[3, 4], [5, 6]])
     assert store.matrix(["/a"], "handcrafted", "2") == ([], [])  # never mix versions
-    assert store.up_to_date("handcrafted", "1") == {p: (10, 1.5) for p in ("/a", "/b", "/c")}
+    assert {p: (r.size, r.mtime, r.version) for p, r in store.rows("handcrafted").items()} == {
+        p: (10, 1.5, "1") for p in ("/a", "/b", "/c")}
     assert store.failures("handcrafted") == [("/c", "bad")]
 
 
@@ -53,23 +56,21 @@ def test_move_carries_vectors_and_assignments(tmp_path):
     assert store.assignments(run) == {"/new": (1, 0.5, "C")}
     assert store.find_moved(10, 1.5, "handcrafted", "1") == ["/new"]
     assert store.remove_under("/new") == ["/new"]
-    assert store.assignments(run) == {} and store.up_to_date("handcrafted", "1") == {}
+    assert store.assignments(run) == {} and store.rows("handcrafted") == {}
 
 
 def test_concurrent_writers_do_not_lock_each_other_out(tmp_path):
     a, b = Store(tmp_path / "s.db"), Store(tmp_path / "s.db")
     with a.db.atomic():  # a holds a write transaction while b reads (WAL)
         a.db.execute("INSERT INTO tracks (path, backend, version) VALUES ('/p', 'h', '1')")
-        assert b.up_to_date("h", "1") == {}
-    assert list(b.up_to_date("h", "1")) == ["/p"]
+        assert b.rows("h") == {}
+    assert list(b.rows("h")) == ["/p"]
 
 
 def test_a_version_1_store_is_migrated_in_place(tmp_path):
-    from beetsplug.cluster import store as store_mod
-
     path = tmp_path / "s.db"
     conn = sqlite3.connect(path)
-    store_mod._v1(store_mod.sqlite_utils.Database(conn))
+    store_schema._v1(sqlite_utils.Database(conn))
     conn.execute("PRAGMA user_version=1")
     conn.execute("INSERT INTO tracks (path, backend, version, size, mtime, vector, dim) "
                  "VALUES ('/a', 'handcrafted', '1', 10, 1.5, ?, 2)",
@@ -77,7 +78,64 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.matrix(["/a"], "handcrafted", "1")[0] == ["/a"]  # nothing lost
     store.save([analysis("/b", [3, 4], fingerprint="f")])
-    assert store.fingerprints("handcrafted", "1") == {"/b": "f"}
+    assert store.row("/b", "handcrafted").fingerprint == "f"
+
+
+def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    store_schema._v1(db)
+    store_schema._v2(db)
+    conn.execute("PRAGMA user_version=2")
+    conn.execute("INSERT INTO tracks (path, backend, version, size, mtime, vector, dim, "
+                 "fingerprint) VALUES ('/m/é.mp3', 'handcrafted', '1', 10, 1.5, ?, 2, 'f')",
+                 [np.array([1, 2], np.float32).tobytes()])
+    conn.execute("INSERT INTO runs (id, backend, version, k) VALUES (1, 'handcrafted', '1', 1)")
+    conn.execute("INSERT INTO assignments VALUES (1, '/m/é.mp3', 1, 0.5, 'C')")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+    for table in ("tracks", "assignments"):
+        assert store.db.execute(f"SELECT typeof(path) FROM {table}").fetchall() == [("blob",)]
+    assert store.matrix(["/m/é.mp3"], "handcrafted", "1")[0] == ["/m/é.mp3"]  # nothing lost
+    row = store.row("/m/é.mp3", "handcrafted")
+    assert (row.size, row.mtime, row.version, row.error, row.fingerprint) == (10, 1.5, "1", None,
+                                                                         "f")
+    assert store.assignments(1) == {"/m/é.mp3": (1, 0.5, "C")}
+    store.save([analysis("/m/é.mp3", [3, 4])])  # an upsert finds the migrated row
+    assert store.paths("handcrafted") == ["/m/é.mp3"]
+
+
+def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
+    import os
+
+    odd = os.fsdecode(b"/m/d\xff\xfe/x\xe9.mp3")  # surrogate escapes, as os.fsdecode gives
+    real = tmp_path / os.fsdecode(b"clip\xff.mp3")
+    real.write_bytes(b"abc")
+    store = Store(tmp_path / "s.db")
+    store.save([analysis(odd, [1, 2], fingerprint="f"), analysis(str(real), [3, 4]),
+                analysis("/m/dz.mp3", error="bad")])
+    assert {p: (r.size, r.mtime) for p, r in store.rows("handcrafted").items()} == {
+        p: (10, 1.5) for p in (odd, str(real), "/m/dz.mp3")}
+    assert store.matrix([odd, "/m/dz.mp3"], "handcrafted", "1")[0] == [odd]
+    assert store.rows("handcrafted")[odd].fingerprint == "f"
+    assert store.row(odd, "handcrafted").error is None
+    assert set(store.find_moved(10, 1.5, "handcrafted", "1")) == {odd, str(real), "/m/dz.mp3"}
+    store.restamp(str(real))
+    assert store.row(str(real), "handcrafted").size == 3
+    run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1}, [(odd, 1, 0.5, "C")])
+    assert store.assignment(run, odd) == (1, 0.5, "C")
+    moved = os.fsdecode(b"/m/d\xff\xfe/y\xfe.mp3")
+    store.move(odd, moved)
+    assert store.assignments(run) == {moved: (1, 0.5, "C")}
+    assert store.row(odd, "handcrafted") is None
+    # the folder's prefix is compared as bytes: `/m/d\xff\xfe` takes its files, not `/m/dz.mp3`
+    assert store.remove_under(os.fsdecode(b"/m/d\xff\xfe")) == [moved]
+    assert store.assignments(run) == {}
+    assert set(store.paths("handcrafted")) == {"/m/dz.mp3", str(real)}
+    store.close()

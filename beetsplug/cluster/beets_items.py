@@ -18,18 +18,31 @@ def item_path(item) -> str:
 NAME_FIELDS = ("genre", "year")  # what a playlist is named after when the sound says nothing
 
 
+# beets 2.14 turned these string fields into lists (`genre` -> `genres`); beets before it has
+# only the strings, and on 2.14 `genre` is empty. Either name reads whichever the item has.
+LIST_FIELDS = {"genre": "genres", "composer": "composers", "lyricist": "lyricists",
+               "arranger": "arrangers", "remixer": "remixers"}
+_SINGULAR = {many: one for one, many in LIST_FIELDS.items()}
+
+
 def field_label(item, field: str):
-    """A beets field's value as one label; list fields (beets 2.14's `genres`) by their first."""
-    value = item.get(field)
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    return value if value not in ("", 0) else None
+    """A beets field's value as one label: a list field (`genres`) by its first value.
+
+    `genre` and `genres` (and the other fields beets 2.14 made lists) stand for each other, so
+    one name works on every beets 2.x. None for an empty value (beets' "" or 0).
+    """
+    for name in (field, LIST_FIELDS.get(field) or _SINGULAR.get(field)):
+        value = item.get(name) if name else None
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        if value is not None and value not in ("", 0):
+            return value
+    return None
 
 
 def track_of(item) -> Track:
     title = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
-    fields = {f: field_label(item, "genres" if f == "genre" and item.get("genres") else f)
-              for f in NAME_FIELDS}
+    fields = {f: field_label(item, f) for f in NAME_FIELDS}
     return Track(item_path(item), item.id, item.get("length") or None, title or None, fields,
                  item=item)
 

@@ -62,7 +62,8 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-e", "--evaluate", action="store_true", default=False,
                      help="print the measures of the run (the last one, unless -n is given)")
         p.add_option("-l", "--labels", metavar="FIELD",
-                     help="with --evaluate: judge against this beets field (e.g. genre)")
+                     help="with --evaluate: judge against this beets field, e.g. genre "
+                     "(a list field such as genres: its first value)")
         p.add_option("--plot", metavar="FILE.png", help="draw a 2-D map of the run's tracks")
         p.add_option("--projection", choices=["pca", "tsne", "umap"], default="pca",
                      help="projection of the map (default pca)")

@@ -2,6 +2,10 @@
 
 One row per (path, backend): the file's size+mtime, the backend version, the vector or the error.
 The store alone answers "does this file need analysis?".
+
+Paths are stored as the file system's bytes (BLOB): a name that is not valid UTF-8 (an old
+Windows rip) has no TEXT spelling. The API takes and returns the core's `str` paths
+(`os.fsdecode`, surrogate escapes), so the conversion lives here and nowhere else.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import sqlite_utils
 
-from .errors import StoreError
+from .errors import StoreError, sqlite_errors, store_error
+from .freshness import Row
+from .store_schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -40,36 +46,7 @@ class Analysis:
     fingerprint: str | None = None  # audio.fingerprint of the file as analysed
 
 
-def _v1(db: sqlite_utils.Database) -> None:
-    db["tracks"].create(
-        {"path": str, "backend": str, "version": str, "size": int, "mtime": float,
-         "duration": float, "item_id": int, "n_windows": int, "dim": int, "vector": bytes,
-         "windows": bytes, "tags": bytes, "error": str, "analysed_at": float},
-        pk=("path", "backend"),
-    )
-    db["tracks"].create_index(["backend", "version"])
-    db["tracks"].create_index(["size", "mtime"])
-    db["runs"].create(
-        {"id": int, "created": float, "backend": str, "version": str, "k": int, "method": str,
-         "aggregate": str, "params": str, "model": bytes},
-        pk="id",
-    )
-    db["assignments"].create(
-        {"run_id": int, "path": str, "cluster": int, "distance": float, "playlist": str},
-        pk=("run_id", "path"), foreign_keys=[("run_id", "runs", "id")],
-    )
-    db["backend_tags"].create({"backend": str, "version": str, "names": str},
-                              pk=("backend", "version"))
-
-
-def _v2(db: sqlite_utils.Database) -> None:
-    """Audio fingerprints: a retagged file keeps its vector."""
-    db["tracks"].add_column("fingerprint", str)
-
-
-MIGRATIONS = [_v1, _v2]  # append only: the store's schema version is len(MIGRATIONS)
-
-
+@sqlite_errors
 class Store:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -81,7 +58,9 @@ class Store:
             conn.execute("PRAGMA synchronous=NORMAL")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from exc
+        except OSError as exc:
             raise StoreError(f"cannot open the embedding store {self.path}: {exc}") from exc
 
     def close(self) -> None:
@@ -99,23 +78,23 @@ class Store:
 
     # -- analyses -----------------------------------------------------------------------------
 
-    def up_to_date(self, backend: str, version: str) -> dict[str, tuple[int, float]]:
-        """path -> (size, mtime) of every row, vector or error, current for this backend version."""
-        rows = self.db.execute(
-            "SELECT path, size, mtime FROM tracks WHERE backend = ? AND version = ?",
-            [backend, version])
-        return {p: (s, m) for p, s, m in rows}
+    _ROW = ("SELECT path, size, mtime, version, error, fingerprint, windows IS NOT NULL "
+            "FROM tracks WHERE backend = ?")
 
-    def fingerprints(self, backend: str, version: str) -> dict[str, str]:
-        rows = self.db.execute("SELECT path, fingerprint FROM tracks WHERE backend = ? AND "
-                               "version = ? AND fingerprint IS NOT NULL", [backend, version])
-        return dict(rows)
+    def rows(self, backend: str) -> dict[str, Row]:
+        """Every file's row for this backend: what the freshness rule reads, for a whole run."""
+        return {_dec(p): Row(*rest) for p, *rest in self.db.execute(self._ROW, [backend])}
+
+    def row(self, path: str, backend: str) -> Row | None:
+        """One file's row: the same rule, for one file the daemon saw change."""
+        found = self.db.execute(self._ROW + " AND path = ?", [backend, _enc(path)]).fetchone()
+        return Row(*found[1:]) if found else None
 
     def save(self, analyses: Iterable[Analysis]) -> None:
         """Upsert a batch in one transaction (so an interrupted run keeps every finished batch)."""
         now = time.time()
         rows = [{
-            "path": a.path, "backend": a.backend, "version": a.version, "size": a.size,
+            "path": _enc(a.path), "backend": a.backend, "version": a.version, "size": a.size,
             "mtime": a.mtime, "duration": a.duration, "item_id": a.item_id,
             "n_windows": None if a.windows is None else len(a.windows),
             "dim": None if a.vector is None else int(a.vector.shape[-1]),
@@ -125,11 +104,6 @@ class Store:
         if rows:
             with self.db.atomic():
                 self.db["tracks"].upsert_all(rows, pk=("path", "backend"))
-
-    def paths_with_windows(self, backend: str, version: str) -> set[str]:
-        rows = self.db.execute("SELECT path FROM tracks WHERE backend = ? AND version = ? "
-                               "AND windows IS NOT NULL", [backend, version])
-        return {r[0] for r in rows}
 
     def durations(self, backend: str) -> list[float]:
         rows = self.db.execute("SELECT duration FROM tracks WHERE backend = ? AND duration > 0",
@@ -141,7 +115,7 @@ class Store:
         rows = self.db.execute(
             "SELECT path FROM tracks WHERE size = ? AND mtime = ? AND backend = ? AND version = ?",
             [size, mtime, backend, version])
-        return [r[0] for r in rows]
+        return [_dec(r[0]) for r in rows]
 
     def move(self, old: str, new: str) -> None:
         """Carry a file's rows (every backend) and its assignments to its new path."""
@@ -152,43 +126,38 @@ class Store:
         st = os.stat(path)
         with self.db.atomic():
             self.db.execute("UPDATE tracks SET size = ?, mtime = ? WHERE path = ?",
-                            [st.st_size, st.st_mtime, path])
-
-    def stamp(self, path: str, backend: str) -> tuple[int, float, str, str | None] | None:
-        """(size, mtime, version, error) of one file's row, or None: a cheap per-file check."""
-        row = self.db.execute("SELECT size, mtime, version, error FROM tracks "
-                              "WHERE path = ? AND backend = ?", [path, backend]).fetchone()
-        return tuple(row) if row else None
+                            [st.st_size, st.st_mtime, _enc(path)])
 
     def paths(self, backend: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT path FROM tracks WHERE backend = ? "
-                                              "ORDER BY path", [backend])]
+        return [_dec(r[0]) for r in self.db.execute("SELECT path FROM tracks WHERE backend = ? "
+                                                    "ORDER BY path", [backend])]
 
     def move_many(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Several moves at once, as one rename: a swap (a->b, b->a) keeps both vectors.
 
         Every old row first goes to a name no file can have (NUL), then to its new path.
         """
-        pairs = list(pairs)
+        pairs = [(_enc(old), _enc(new)) for old, new in pairs]
         with self.db.atomic():
             for i, (old, _) in enumerate(pairs):
                 for table in ("tracks", "assignments"):
                     self.db.execute(f"UPDATE {table} SET path = ? WHERE path = ?",
-                                    [f"\0moving\0{i}", old])
+                                    [b"\0moving\0%d" % i, old])
             for i, (_, new) in enumerate(pairs):
                 for table in ("tracks", "assignments"):
                     self.db.execute(f"DELETE FROM {table} WHERE path = ?", [new])
                     self.db.execute(f"UPDATE {table} SET path = ? WHERE path = ?",
-                                    [new, f"\0moving\0{i}"])
+                                    [new, b"\0moving\0%d" % i])
 
     def remove_under(self, prefix: str) -> list[str]:
         """Forget the file at `prefix` and every file under it (a deleted folder); returns the
-        paths removed. A plain prefix compare, so `a/b` does not take `a/bc`."""
-        folder = prefix.rstrip(os.sep) + os.sep
+        paths removed. A plain prefix compare of the bytes (substr of a BLOB counts bytes), so
+        `a/b` does not take `a/bc`."""
+        folder = _enc(prefix.rstrip(os.sep) + os.sep)
         where = "path = ? OR substr(path, 1, ?) = ?"
-        args = [prefix, len(folder), folder]
+        args = [_enc(prefix), len(folder), folder]
         with self.db.atomic():
-            gone = sorted({r[0] for r in self.db.execute(
+            gone = sorted({_dec(r[0]) for r in self.db.execute(
                 f"SELECT path FROM tracks WHERE {where} UNION "
                 f"SELECT path FROM assignments WHERE {where}", args + args)})
             self.db.execute(f"DELETE FROM tracks WHERE {where}", args)
@@ -198,7 +167,7 @@ class Store:
     def failures(self, backend: str) -> list[tuple[str, str]]:
         rows = self.db.execute("SELECT path, error FROM tracks WHERE backend = ? AND error IS NOT "
                                "NULL ORDER BY path", [backend])
-        return [(p, e) for p, e in rows]
+        return [(_dec(p), e) for p, e in rows]
 
     def matrix(self, paths: list[str], backend: str, version: str,
                windows: bool = False) -> tuple[list[str], list[np.ndarray]]:
@@ -213,10 +182,10 @@ class Store:
             cur = self.db.conn.execute(
                 f"SELECT path, {column}, dim FROM tracks WHERE backend = ? AND version = ? "
                 f"AND error IS NULL AND {column} IS NOT NULL AND path IN ({marks})",
-                [backend, version, *chunk])
+                [backend, version, *map(_enc, chunk)])
             for path, blob, dim in cur:
                 arr = np.frombuffer(blob, dtype=np.float32)
-                found[path] = arr.reshape(-1, dim) if windows else arr
+                found[_dec(path)] = arr.reshape(-1, dim) if windows else arr
         kept = [p for p in paths if p in found]
         return kept, [found[p] for p in kept]
 
@@ -226,8 +195,9 @@ class Store:
             marks = ",".join("?" * len(chunk))
             for path, blob in self.db.conn.execute(
                     f"SELECT path, tags FROM tracks WHERE backend = ? AND version = ? "
-                    f"AND tags IS NOT NULL AND path IN ({marks})", [backend, version, *chunk]):
-                out[path] = np.frombuffer(blob, dtype=np.float32)
+                    f"AND tags IS NOT NULL AND path IN ({marks})",
+                    [backend, version, *map(_enc, chunk)]):
+                out[_dec(path)] = np.frombuffer(blob, dtype=np.float32)
         return out
 
     def set_tag_names(self, backend: str, version: str, names: tuple[str, ...]) -> None:
@@ -250,7 +220,7 @@ class Store:
             table.insert({**run, "created": time.time()})
             run_id = table.last_pk
             self.db["assignments"].insert_all(
-                {"run_id": run_id, "path": p, "cluster": c, "distance": d, "playlist": n}
+                {"run_id": run_id, "path": _enc(p), "cluster": c, "distance": d, "playlist": n}
                 for p, c, d, n in assignments)
         return run_id
 
@@ -262,18 +232,31 @@ class Store:
     def assignments(self, run_id: int) -> dict[str, tuple[int, float, str]]:
         rows = self.db.execute("SELECT path, cluster, distance, playlist FROM assignments "
                                "WHERE run_id = ?", [run_id])
-        return {p: (c, d, n) for p, c, d, n in rows}
+        return {_dec(p): (c, d, n) for p, c, d, n in rows}
 
     def assignment(self, run_id: int, path: str) -> tuple[int, float, str] | None:
         row = self.db.execute("SELECT cluster, distance, playlist FROM assignments "
-                              "WHERE run_id = ? AND path = ?", [run_id, path]).fetchone()
+                              "WHERE run_id = ? AND path = ?", [run_id, _enc(path)]).fetchone()
         return tuple(row) if row else None
 
     def assign(self, run_id: int, path: str, cluster: int, distance: float, playlist: str) -> None:
         with self.db.atomic():
-            self.db["assignments"].upsert({"run_id": run_id, "path": path, "cluster": cluster,
+            self.db["assignments"].upsert({"run_id": run_id, "path": _enc(path), "cluster": cluster,
                                            "distance": distance, "playlist": playlist},
                                           pk=("run_id", "path"))
+
+
+def _enc(path: str) -> bytes:
+    return os.fsencode(path)
+
+
+def _enc_any(path: str | bytes | None) -> bytes | None:
+    return None if path is None else os.fsencode(path)
+
+
+def _dec(path: bytes | str) -> str:
+    # str too: rows a version-2 store wrote are migrated, but a test may insert TEXT directly
+    return os.fsdecode(path)
 
 
 def _blob(a: np.ndarray | None) -> bytes | None:

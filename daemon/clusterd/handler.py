@@ -11,13 +11,13 @@ from pathlib import Path
 import numpy as np
 from beets import config, library, ui
 
+from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.beets_items import strays, track_of
 from beetsplug.cluster.config import Settings, read_view, settings_from
 from beetsplug.cluster.errors import ClusterError
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
-from beetsplug.cluster import log as cluster_log
 from clusterd.beets_items import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options

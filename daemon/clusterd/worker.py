@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from beetsplug.cluster import log as cluster_log
+from beetsplug.cluster.text import plural
 from clusterd.changes import Batch
 from clusterd.debounce import Debouncer
 
@@ -176,7 +177,8 @@ class Worker(threading.Thread):
         added = list(batch.added)
         for start in range(0, len(added), self.chunk):
             if self.stop_event.is_set():
-                log.info("stopping: {} files left for the next catch-up", len(added) - start)
+                log.info("stopping: {} left for the next catch-up",
+                         plural(len(added) - start, "file"))
                 break
             self._maybe_reload()
             chunk = added[start : start + self.chunk]

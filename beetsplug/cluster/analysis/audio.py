@@ -62,7 +62,7 @@ def decode_windows(
     if size == 0:
         raise AudioError("empty file (0 bytes)")
     try:
-        with sf.SoundFile(path) as f:
+        with sf.SoundFile(os.fsencode(path)) as f:  # soundfile can't encode a non-UTF-8 str
             picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, max_windows)
             if picked is not None:
                 return _checked(*picked)
@@ -142,7 +142,7 @@ def fingerprint(path: Path) -> str | None:
     decoded audio. Tells a retagged file (new size and mtime, same music) from a new one.
     None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
     try:
-        with sf.SoundFile(path) as f:
+        with sf.SoundFile(os.fsencode(path)) as f:
             return _head_print(f)
     except (sf.LibsndfileError, RuntimeError, OSError):
         return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import silhouette_score
 
+from ..text import plural
 from .kmeans import MINIBATCH_THRESHOLD, kmeans
 
 # Silhouette on more tracks than this is sampled (seeded): O(n^2) distances otherwise.
@@ -71,7 +72,8 @@ def scan_k(
     n = X.shape[0]
     ks = tuple(sorted({int(k) for k in k_range if 2 <= int(k) < n}))
     if not ks:
-        raise ValueError(f"no k in the range can be scored on {n} tracks (need 2 <= k < n)")
+        raise ValueError(f"no k in the range can be scored on {plural(n, 'track')} "
+                         "(need 2 <= k < n)")
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n, size=sample, replace=False)) if n > sample else np.arange(n)
     sil: list[float] = []
@@ -108,5 +110,5 @@ def render_scan(scan: KScan, width: int = 40) -> str:
         lines.append(
             f"{k:3d}  {s:10.3f}  {bar:{width}}  {inertia:9.4g}  {' '.join(marks)}".rstrip()
         )
-    lines.append(f"silhouette on {scan.sample_size} tracks; chosen k = {scan.best}")
+    lines.append(f"silhouette on {plural(scan.sample_size, 'track')}; chosen k = {scan.best}")
     return "\n".join(lines)

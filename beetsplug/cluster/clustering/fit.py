@@ -15,6 +15,7 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 from ..errors import ClusterError
+from ..text import plural
 from . import methods
 from .kmeans import MINIBATCH_THRESHOLD
 
@@ -99,7 +100,8 @@ def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
     for it. Noise tracks of the density methods keep label -1 and distance NaN.
     """
     if len(X) < k:
-        raise ClusterError(f"cannot make {k} clusters from {len(X)} analysed tracks")
+        raise ClusterError(f"cannot make {plural(k, 'cluster')} from "
+                           f"{plural(len(X), 'analysed track')}")
     r = reduced or reduce(X, seed=seed, pca_variance=pca_variance)
     start = r.project(previous.raw_centroids()) if previous is not None else None
     raw, centroids = methods.fit_labels(method, r.P, k, seed,

@@ -6,7 +6,7 @@ playlist after every run. Keys are whatever names a track across runs (a path, a
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Container, Hashable, Mapping
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -34,49 +34,68 @@ def _centroid_similarity(
     return 0.999 * (1.0 - dist / scale)
 
 
-def match_clusters(
+def pair_clusters(
     old_assignment: Mapping[Hashable, int],
     new_assignment: Mapping[Hashable, int],
     old_centroids: Mapping[int, np.ndarray] | None = None,
     new_centroids: Mapping[int, np.ndarray] | None = None,
+    *,
+    allowed: Container[int] | None = None,
 ) -> dict[int, int]:
-    """Map every new cluster label to the number it should carry: an old one, or a fresh one.
+    """new label -> the old label it continues, for the new clusters that continue one.
 
     One Hungarian assignment (scipy's linear_sum_assignment) maximises the number of shared
     tracks kept under the same number. Centroid distance (when both runs' centroids are given,
     as {label: vector} in the same space) breaks ties between equal overlaps and stands in
     where two clusters share no track; it is scaled to stay below one shared track, so it
     never overrides real overlap. Without centroids, a pair that shares no track is never
-    matched. New clusters left unmatched (more clusters than before, or a cluster that shares
-    nothing) get fresh numbers above every old one, so no old playlist name is reused for
-    different music. Noise (-1) maps to -1.
+    paired. Only old labels in `allowed` (all when None) can be continued. Noise is never
+    paired.
     """
     new = _labels(new_assignment)
-    old = _labels(old_assignment)
-    mapping: dict[int, int] = {}
-    if any(int(v) == NOISE for v in new_assignment.values()):
-        mapping[NOISE] = NOISE
+    old = [c for c in _labels(old_assignment) if allowed is None or c in allowed]
+    if not new or not old:
+        return {}
+    row = {c: i for i, c in enumerate(new)}
+    col = {c: j for j, c in enumerate(old)}
     score = np.zeros((len(new), len(old)))
-    if new and old:
-        row = {c: i for i, c in enumerate(new)}
-        col = {c: j for j, c in enumerate(old)}
-        for key, n_label in new_assignment.items():
-            o_label = old_assignment.get(key)
-            if o_label is None or int(n_label) == NOISE or int(o_label) == NOISE:
-                continue
-            score[row[int(n_label)], col[int(o_label)]] += 1.0
-        use_centroids = old_centroids is not None and new_centroids is not None
-        if use_centroids:
-            score += _centroid_similarity(new, old, new_centroids, old_centroids)
-        rows, cols = linear_sum_assignment(score, maximize=True)
-        for i, j in zip(rows, cols):
-            if score[i, j] > 0:
-                mapping[new[i]] = old[j]
-    fresh = max(old, default=-1) + 1
+    for key, n_label in new_assignment.items():
+        o_label = old_assignment.get(key)
+        if o_label is None or int(n_label) == NOISE or int(o_label) not in col:
+            continue
+        score[row[int(n_label)], col[int(o_label)]] += 1.0
+    if old_centroids is not None and new_centroids is not None:
+        score += _centroid_similarity(new, old, new_centroids, old_centroids)
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    return {new[i]: old[j] for i, j in zip(rows, cols) if score[i, j] > 0}
+
+
+def match_clusters(
+    old_assignment: Mapping[Hashable, int],
+    new_assignment: Mapping[Hashable, int],
+    old_centroids: Mapping[int, np.ndarray] | None = None,
+    new_centroids: Mapping[int, np.ndarray] | None = None,
+    *,
+    start: int = 1,
+) -> dict[int, int]:
+    """Map every new cluster label to its number: always exactly start .. start+k-1.
+
+    A new cluster that continues an old one (`pair_clusters`) keeps the old number wherever it
+    still fits in that range; the others take the free numbers in order, so fewer clusters
+    than before leave no gaps and more clusters add numbers right after the old ones. Noise
+    (-1) maps to -1.
+    """
+    new = _labels(new_assignment)
+    numbers = range(start, start + len(new))
+    mapping = pair_clusters(old_assignment, new_assignment, old_centroids, new_centroids,
+                            allowed=numbers)
+    used = set(mapping.values())
+    free = iter(n for n in numbers if n not in used)
     for c in new:
         if c not in mapping:
-            mapping[c] = fresh
-            fresh += 1
+            mapping[c] = next(free)
+    if any(int(v) == NOISE for v in new_assignment.values()):
+        mapping[NOISE] = NOISE
     return mapping
 
 

@@ -4,92 +4,29 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from .describe import (
+    SEP,
+    Refiner,
+    Words,
+    by_finer_band,
+    by_strength,
+    descriptor_words,
+    field_shares,
+    field_words,
+    tag_lifts,
+    tag_words,
+)
+
 NOISE = -1
-SEP = " · "
-# Band words for the hand-crafted summaries: (low, middle, high) third of the library.
-BANDS: dict[str, tuple[str, str, str]] = {
-    "tempo": ("slow", "mid-tempo", "fast"),
-    "brightness": ("dark", "mellow", "bright"),
-    "energy": ("calm", "steady", "loud"),
-}
-ALIASES = {"bpm": "tempo", "spectral_centroid": "brightness", "centroid": "brightness",
-           "rms": "energy", "loudness": "energy"}  # fmt: skip
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
 _RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
     | {f"{dev}{i}" for dev in ("COM", "LPT") for i in "0123456789¹²³"}
 )
-
-
-def tag_words(
-    tags: np.ndarray, tag_names: Sequence[str], members: np.ndarray, words: int = 3
-) -> list[str]:
-    """The tags most over-represented in a cluster: mean probability there minus the library's.
-
-    A difference, not a ratio, so a tag must be both common in the cluster and rarer outside
-    it; a ratio would crown tags that are nearly absent everywhere.
-    """
-    tags = np.asarray(tags, dtype=np.float64)
-    lift = tags[members].mean(axis=0) - tags.mean(axis=0)
-    order = np.argsort(-lift, kind="stable")
-    return [tag_names[i] for i in order[:words] if lift[i] > 0]
-
-
-def descriptor_words(descriptors: Mapping[str, np.ndarray], members: np.ndarray) -> list[str]:
-    """One band word per summary value: where the cluster's median falls in the library (thirds).
-
-    Keys are "tempo" (BPM), "brightness" (e.g. spectral centroid in Hz) and "energy" (e.g. RMS),
-    or an alias of them; any other key gives "low/mid/high <key>". Units do not matter, only
-    the rank within the library does.
-    """
-    out = []
-    for key, values in descriptors.items():
-        values = np.asarray(values, dtype=np.float64)
-        ok = np.isfinite(values)
-        if not ok[members].any():
-            continue
-        median = np.median(values[members & ok])
-        rank = float(np.mean(values[ok] < median) + 0.5 * np.mean(values[ok] == median))
-        name = ALIASES.get(key, key)
-        low, mid, high = BANDS.get(name, (f"low {name}", f"mid {name}", f"high {name}"))
-        out.append(low if rank < 1 / 3 else high if rank > 2 / 3 else mid)
-    return out
-
-
-def _field_value(field: str, value: object) -> list[str]:
-    """The words one track contributes for one field: none for empty, each item of a list."""
-    if value is None or value == "" or value == 0:  # beets stores a missing year as 0
-        return []
-    if isinstance(value, (list, tuple, set)):
-        return [w for v in value for w in _field_value(field, v)]
-    if field in ("year", "original_year") and isinstance(value, (int, np.integer)):
-        return [f"{int(value) // 10 * 10}s"]
-    return [str(value).strip()] if str(value).strip() else []
-
-
-def field_words(
-    fields: Mapping[str, Sequence[object]], members: np.ndarray, min_share: float = 0.5
-) -> list[str]:
-    """Per field, the value most tracks of the cluster share, if at least `min_share` of them do.
-
-    Lists (beets' `genres`) count each item once per track; years become decades.
-    """
-    idx = np.flatnonzero(members)
-    out = []
-    for field, values in fields.items():
-        counts: Counter[str] = Counter()
-        for i in idx:
-            counts.update(set(_field_value(field, values[i])))
-        if counts:
-            word, count = counts.most_common(1)[0]
-            if count >= min_share * idx.shape[0]:
-                out.append(word)
-    return out
 
 
 def name_clusters(
@@ -106,22 +43,53 @@ def name_clusters(
     Sources, per cluster, in order: tag probabilities (n_tracks x len(tag_names)), hand-crafted
     descriptors ({name: per-track value}), beets fields ({field: per-track value}); a cluster
     none of them describes is called "cluster <label>". All arrays are aligned with `labels`.
-    Duplicates get " (2)", " (3)" in order of cluster size, so the biggest keeps the bare name.
+    Clusters that would share a name get the word that tells them apart (see `_distinguish`);
+    only clusters that no source tells apart get " (2)", " (3)" in order of cluster size, so
+    the biggest keeps the bare name.
     """
     labels = np.asarray(labels)
-    names: dict[int, str] = {}
-    for label in sorted(int(c) for c in np.unique(labels) if c != NOISE):
-        members = labels == label
-        found: list[str] = []
+    members = {c: labels == c for c in sorted(int(x) for x in np.unique(labels) if x != NOISE)}
+    found: dict[int, list[str]] = {}
+    for label, inside in members.items():
+        got: list[str] = []
         if tags is not None and len(tag_names):
-            found = tag_words(tags, tag_names, members, words)
-        if not found and descriptors:
-            found = descriptor_words(descriptors, members)[:words]
-        if not found and fields:
-            found = field_words(fields, members)[:words]
-        names[label] = SEP.join(found) if found else f"cluster {label}"
-    sizes = {c: int((labels == c).sum()) for c in names}
-    return make_unique(names, sizes)
+            got = tag_words(tags, tag_names, inside, words)
+        if not got and descriptors:
+            got = descriptor_words(descriptors, inside)[:words]
+        if not got and fields:
+            got = field_words(fields, inside)[:words]
+        found[label] = got
+    refiners = []
+    if tags is not None and len(tag_names):
+        refiners.append(by_strength(tag_lifts(tags, tag_names, members)))
+    if descriptors:
+        refiners.append(by_finer_band(descriptors, members))
+    if fields:
+        refiners.append(by_strength(field_shares(fields, members)))
+    found = _distinguish(found, refiners)
+    names = {c: SEP.join(w) if w else f"cluster {c}" for c, w in found.items()}
+    return make_unique(names, {c: int(m.sum()) for c, m in members.items()})
+
+
+def _distinguish(found: Words, refiners: list[Refiner]) -> Words:
+    """Refine the words of clusters that share a name until every name differs, or no refiner
+    can tell them apart: each round, the first refiner that changes a group's words wins."""
+    found = dict(found)
+    while True:
+        groups: dict[str, list[int]] = {}
+        for c, w in found.items():
+            if w:
+                groups.setdefault(SEP.join(w).casefold(), []).append(c)
+        changed = False
+        for group in (g for g in groups.values() if len(g) > 1):
+            for refine in refiners:
+                new = refine(group, {c: found[c] for c in group})
+                if new:
+                    found.update(new)
+                    changed = True
+                    break
+        if not changed:
+            return found
 
 
 def make_unique(names: Mapping[int, str], sizes: Mapping[int, int] | None = None) -> dict[int, str]:

@@ -1,13 +1,14 @@
 """From fitted labels to a run's numbers and names: stable across reclusters, unique, file-safe.
 
-Numbers: each new cluster takes the number of the previous run's cluster it shares most tracks
-with (Hungarian matching), and that cluster's name when the naming template is unchanged, so
-"03 rock · guitar" stays the same playlist when a few tracks are added.
+Numbers are always 1..k: each new cluster takes the number of the previous run's cluster it
+shares most tracks with (Hungarian matching) wherever that number is still <= k, and that
+cluster's name when the naming template is unchanged, so "03 rock · guitar" stays the same
+playlist when a few tracks are added. The other clusters take the free numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -18,17 +19,26 @@ from . import naming
 NOISE = -1
 
 
+class Numbers(dict):
+    """label -> cluster number; `continued`: the numbers whose cluster continues the previous
+    run's cluster of that number (the one it shares most with), so it may keep its name."""
+
+    def __init__(self, mapping: Mapping[int, int], continued: Iterable[int] = ()):
+        super().__init__(mapping)
+        self.continued = frozenset(continued)
+
+
 def stable_numbers(paths: list[str], labels: np.ndarray, previous: Mapping[str, int] | None,
                    model: clustering.Model, previous_model: clustering.Model | None = None,
-                   ) -> tuple[dict[int, int], float | None]:
-    """label -> cluster number, and the ARI between the previous and the new assignment.
+                   ) -> tuple[Numbers, float | None]:
+    """label -> cluster number (1..k), and the ARI between the previous and the new assignment.
 
     Shared tracks decide; where a new cluster shares none with any old one, the nearest old
     centroid (mapped into this run's space) stands in, so the same k keeps the same numbers.
     """
     clusters = sorted({int(x) for x in labels if x != NOISE})
     if not previous:
-        return {c: c + 1 for c in clusters}, None
+        return Numbers({c: i + 1 for i, c in enumerate(clusters)}), None
     new = {p: int(x) for p, x in zip(paths, labels) if x != NOISE}
     old = {p: c for p, c in previous.items() if c != NOISE}
     centroids = {}
@@ -37,9 +47,13 @@ def stable_numbers(paths: list[str], labels: np.ndarray, previous: Mapping[str, 
         centroids = {"old_centroids": dict(zip(previous_model.numbers.tolist(), old_in_new)),
                      "new_centroids": dict(enumerate(model.centroids))}
     mapping = identities.match_clusters(old, new, **centroids)
+    # A number kept only because it fits (its own old cluster went elsewhere) keeps no name.
+    pairs = identities.pair_clusters(old, new, **centroids)
+    continued = {mapping[c] for c in clusters if pairs.get(c) == mapping[c]}
     numbered = {p: mapping[c] for p, c in new.items()}
     ari = identities.assignment_ari(old, numbered)
-    return {c: mapping[c] for c in clusters}, None if np.isnan(ari) else float(ari)
+    return Numbers({c: mapping[c] for c in clusters}, continued), \
+        None if np.isnan(ari) else float(ari)
 
 
 def playlist_names(labels: np.ndarray, numbers: Mapping[int, int], *, template: str,
@@ -49,12 +63,24 @@ def playlist_names(labels: np.ndarray, numbers: Mapping[int, int], *, template: 
                    fields: Mapping[str, list] | None = None) -> dict[int, str]:
     """cluster number -> a unique, file-safe playlist name.
 
-    Raises ValueError for a template with an unknown field (a config error).
+    An earlier name is kept for a cluster that continues it, unless this run's words for
+    another cluster would read the same (the earlier run had no such cluster to tell apart):
+    then the cluster takes its new name. Raises ValueError for a template with an unknown
+    field (a config error).
     """
     described = naming.name_clusters(labels, tags=tags, tag_names=tag_names,
                                      descriptors=descriptors, fields=fields)
     sizes = {numbers[c]: int((labels == c).sum()) for c in numbers}
-    fresh = naming.apply_template({numbers[c]: described[c] for c in numbers}, template, sizes)
-    kept = previous_names or {}
-    names = {n: kept.get(n, fresh[n]) for n in fresh}
+    words = {numbers[c]: described[c] for c in numbers}
+    fresh = naming.apply_template(words, template, sizes)
+    continued = numbers.continued if isinstance(numbers, Numbers) else set(fresh)
+    names = dict(fresh)
+    for n, name in (previous_names or {}).items():
+        if n not in fresh or n not in continued:
+            continue
+        alike = {fresh[m].casefold() for m in fresh if m != n}
+        alike |= {template.format(number=n, name=words[m], size=sizes[n]).casefold()
+                  for m in words if m != n}
+        if name.casefold() not in alike:
+            names[n] = name
     return naming.safe_filenames(names)

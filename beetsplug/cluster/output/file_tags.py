@@ -7,11 +7,13 @@ and players such as foobar2000, Picard, Kodi or Navidrome show custom tags.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import mediafile
 
 from ..errors import ClusterError
+from ..log import log
 
 CLUSTER = "cluster"
 PLAYLIST = "cluster_playlist"
@@ -40,18 +42,56 @@ def register_fields() -> None:
             mediafile.MediaFile.add_field(name, field)
 
 
-def write_file_tags(path: Path, cluster: int, playlist: str, grouping: bool = False) -> None:
-    """Write the tags straight into a file that beets does not know."""
+def write_file_tags(path: Path, cluster: int | None, playlist: str | None,
+                    grouping: bool = False) -> None:
+    """Write the tags straight into a file that beets does not know; None removes them (the
+    grouping, which may be the user's own, is only ever set)."""
     register_fields()
     try:
         mf = mediafile.MediaFile(str(path))
-        setattr(mf, CLUSTER, cluster)
-        setattr(mf, PLAYLIST, playlist)
-        if grouping:
+        for key, value in ((CLUSTER, cluster), (PLAYLIST, playlist)):
+            if value is None:
+                delattr(mf, key)
+            else:
+                setattr(mf, key, value)
+        if grouping and playlist is not None:
             mf.grouping = playlist
         mf.save()
     except mediafile.UnreadableFileError as exc:
         raise ClusterError(f"cannot write tags to {path}: {exc}") from exc
+
+
+def tag_file(path: str, number: int | None, name: str | None, grouping: bool) -> bool:
+    """Our tags into a file beets does not know, unless they are there already (a second write
+    would only wake the daemon's watcher again); True if the file was written."""
+    try:
+        now = read_file_tags(Path(path))
+    except mediafile.UnreadableFileError as exc:
+        raise ClusterError(f"cannot read tags of {path}: {exc}") from exc
+    if tuple(v or None for v in now) == (number, name):  # 0 and "": absent, as for beets
+        return False
+    write_file_tags(Path(path), number, name, grouping)
+    return True
+
+
+def tag_files(paths: Iterable[str], assignments: Mapping[str, tuple[int, float, str]], *,
+              grouping: bool, written: Callable[[str], None] | None = None) -> int:
+    """The run's cluster into each file beets does not know, or no cluster where the run has
+    none for it, so file tags say what the playlists say. One file that cannot be tagged is
+    a warning. `written(path)` follows each write; returns the number of files changed."""
+    changed = 0
+    for path in paths:
+        number, _, name = assignments.get(path, (None, None, None))
+        try:
+            if not tag_file(path, number, name, grouping):
+                continue
+        except ClusterError as exc:
+            log.warning("{}", exc)
+            continue
+        if written:
+            written(path)
+        changed += 1
+    return changed
 
 
 def read_file_tags(path: Path) -> tuple[int | None, str | None]:

@@ -5,6 +5,12 @@
 - absolute: the absolute path
 - prefix:   prefix + path relative to the library root, forward slashes, optionally
             URL-encoded (a player on another host, or a container mounting the files elsewhere)
+
+The one rule for what a playlist line may hold lives here too, for the writer and the readers:
+a line ends at "\n" only (a trailing "\r" is dropped), and nothing written may hold a character
+that any common reader takes for a line break, NUL, or a byte that is not UTF-8 (an M3U8 is
+UTF-8 text). A name that breaks the rule is left out and named in a warning, so no file name
+can add, split or forge an entry.
 """
 
 from __future__ import annotations
@@ -18,6 +24,49 @@ from ..errors import ClusterError
 from ..log import log
 
 MODES = ("playlist", "library", "absolute", "prefix")
+
+# Everything str.splitlines() breaks on (players written in Python, Java and JS split on some
+# of these, editors on others), and NUL, which ends a C string.
+LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_UNWRITABLE = frozenset(LINE_BREAKS + "\0")
+_TO_SPACE = {ord(c): " " for c in _UNWRITABLE}
+
+
+def split_lines(text: str) -> list[str]:
+    """A playlist's lines by the one rule: "\n" ends a line, a "\r" before it goes with it."""
+    return [ln.removesuffix("\r") for ln in text.split("\n")]
+
+
+def line_problem(line: str) -> str | None:
+    """Why `line` can't be a playlist line, or None if it can."""
+    bad = next((c for c in line if c in _UNWRITABLE), None)
+    if bad is not None:
+        what = "NUL" if bad == "\0" else "a line break"
+        return f"{what} (U+{ord(bad):04X}) in its name"
+    if any("\ud800" <= c <= "\udfff" for c in line):
+        return ("its name is not valid UTF-8, which an M3U8 can't spell "
+                "(path_mode prefix with url_encode can)")
+    return None
+
+
+def one_line(text: str) -> str:
+    """Free text (a title, a playlist name) made safe for one playlist line."""
+    text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return " ".join(text.translate(_TO_SPACE).split())
+
+
+def readable(text: str) -> str:
+    """A name as a person can read it in a warning: bytes that are not UTF-8 as \\xNN,
+    line breaks and other control characters escaped, everything else as it is."""
+    out = []
+    for c in text:
+        if "\udc80" <= c <= "\udcff":  # os.fsdecode's escape for one undecodable byte
+            out.append(f"\\x{ord(c) - 0xDC00:02x}")
+        elif c.isprintable() and c != "\\":
+            out.append(c)
+        else:
+            out.append(c.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
 
 
 class PlaylistError(ClusterError):
@@ -44,12 +93,19 @@ class PathStyle:
         # MPD lists only `NAME.m3u` in its playlist_directory; `.m3u8` tells other players UTF-8.
         return ".m3u" if self.mode == "library" else ".m3u8"
 
-    def format(self, path: Path, folder: Path) -> str | None:
-        """The line for `path` in a playlist inside `folder`; None if this style can't say it."""
+    def format(self, path: Path, folder: Path, *, warn: bool = True) -> str | None:
+        """The line for `path` in a playlist inside `folder`; None if this style can't say it
+        (with a warning naming the file, unless `warn` is off: a line looked up to remove)."""
         path = Path(os.path.abspath(path))
-        if "\n" in str(path) or "\r" in str(path):
-            log.warning("skipping {!r} in playlists: a line break in its name", str(path))
+        line = self._spell(path, folder, warn)
+        problem = None if line is None else line_problem(line)
+        if problem is not None:
+            if warn:
+                log.warning("not listing {} in playlists: {}", readable(str(path)), problem)
             return None
+        return line
+
+    def _spell(self, path: Path, folder: Path, warn: bool) -> str | None:
         if self.mode == "absolute":
             return str(path)
         if self.mode == "playlist":
@@ -60,13 +116,18 @@ class PathStyle:
             if self.mode == "library":
                 # beets can keep files outside its directory (import without copy/move);
                 # an absolute path is the only spelling left, and MPD loads it if it can.
-                log.warning("{} is outside the library root; written as an absolute path", path)
+                if warn:
+                    log.warning("{} is outside the library root; written as an absolute path",
+                                readable(str(path)))
                 return str(path)
-            log.warning("skipping {}: outside the library root, no prefixed path for it", path)
+            if warn:
+                log.warning("not listing {} in playlists: outside the library root, no "
+                            "prefixed path for it", readable(str(path)))
             return None
         if self.mode == "library":
             return _not_a_comment(inside)
-        rel = quote(inside, safe="/") if self.url_encode else inside
+        # the file system's bytes, percent-encoded: a name that is not UTF-8 is spelled too
+        rel = quote(os.fsencode(inside), safe="/") if self.url_encode else inside
         return self.prefix.rstrip("/") + "/" + rel
 
     def _inside_root(self, path: Path) -> str | None:
@@ -79,5 +140,6 @@ class PathStyle:
 
 
 def _not_a_comment(rel: str) -> str:
-    # A file whose relative path starts with '#' would read as a comment line.
-    return "./" + rel if rel.startswith("#") else rel
+    # A file whose relative path starts with '#' would read as a comment line; one that starts
+    # with a space, as one to a player that strips lines first.
+    return "./" + rel if rel.lstrip().startswith("#") or rel[:1].isspace() else rel

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..log import log
-from .paths import PathStyle, PlaylistError
+from .paths import PathStyle, PlaylistError, line_problem, one_line, readable, split_lines
 
 PLAYLIST_RELATIVE = PathStyle()  # the default: entries relative to the playlist file
 
@@ -57,8 +58,11 @@ def write_playlists(
 ) -> list[Path]:
     """Write one playlist per name into `folder`, then remove our stale ones; return the files.
 
-    Entries keep the given order. A file whose content would not change is left alone, so
-    players that re-import on mtime see nothing new after an unchanged run.
+    As a set: every changed playlist is first written beside the old one as a temp file, and
+    only when all are written are they renamed into place. A failure (a full disk, a read-only
+    folder) removes the temps and leaves the previous set whole. Entries keep the given order.
+    A file whose content would not change is left alone, so players that re-import on mtime
+    see nothing new after an unchanged run.
     """
     style = PathStyle(mode, library_root, prefix, url_encode)
     suffix = extension or style.suffix
@@ -68,19 +72,30 @@ def write_playlists(
     for target in targets.values():
         if target.exists() and not is_ours(target):
             raise PlaylistError(f"refusing to overwrite {target}: not written by beets-cluster")
-    written = []
+    texts = {}
     for name, target in targets.items():
         lines = [_entry_lines(e, style, folder) for e in playlists[name]]
-        _write_if_changed(target, _render(name, [ln for ln in lines if ln]))
-        written.append(target)
-    _remove_stale(folder, set(written))
-    return written
+        texts[target] = _render(name, [ln for ln in lines if ln])
+    temps: dict[Path, Path] = {}
+    try:
+        for target, text in texts.items():
+            if not _unchanged(target, text):
+                temps[target] = _write_temp(target, text)
+        # Renames within one folder allocate nothing, so once every temp is written the swap
+        # does not fail for want of space.
+        for target in list(temps):
+            _replace(temps[target], target)
+            del temps[target]
+    finally:
+        for tmp in temps.values():
+            _discard(tmp)
+    _remove_stale(folder, set(targets.values()))
+    return list(targets.values())
 
 
 def read_playlist(path: Path) -> list[str]:
     """The entries of a playlist as written (comments and blank lines skipped)."""
-    text = path.read_text(encoding="utf-8")
-    return [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return [ln for ln in split_lines(_read_text(path)) if ln.strip() and not ln.startswith("#")]
 
 
 def is_ours(path: Path) -> bool:
@@ -89,7 +104,7 @@ def is_ours(path: Path) -> bool:
             head = f.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return False
-    return MARKER in head.splitlines()[:3]
+    return MARKER in split_lines(head)[:3]
 
 
 def add_entry(
@@ -115,7 +130,7 @@ def remove_entries(
     style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
     """Drop these tracks from every playlist of ours in `folder`; return the files rewritten."""
-    gone = {style.format(Path(p), folder) for p in paths} - {None}
+    gone = {style.format(Path(p), folder, warn=False) for p in paths} - {None}
     return _rewrite_all(folder, lambda b: None if b[-1] in gone else b)
 
 
@@ -126,10 +141,7 @@ def move_entry(
     style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
     """Point entries for `old` at `new` in our playlists in `folder`, keeping order and title."""
-    old_line, new_line = style.format(old, folder), style.format(new, folder)
-    if old_line is None or new_line is None or old_line == new_line:
-        return []
-    return _rewrite_all(folder, lambda b: [*b[:-1], new_line] if b[-1] == old_line else b)
+    return move_entries(folder, [(old, new)], style)
 
 
 def move_entries(
@@ -137,12 +149,24 @@ def move_entries(
     pairs: Iterable[tuple[Path, Path]],
     style: PathStyle = PLAYLIST_RELATIVE,
 ) -> list[Path]:
-    """Several moves in one pass over our playlists; applied at once, so a swap is safe."""
-    lines = {style.format(Path(o), folder): style.format(Path(n), folder) for o, n in pairs}
-    lines = {o: n for o, n in lines.items() if o is not None and n is not None and o != n}
+    """Several moves in one pass over our playlists; applied at once, so a swap is safe.
+
+    A track moved to a name no playlist line can hold leaves its playlists (and is warned about):
+    its old line would point at nothing.
+    """
+    lines = {style.format(Path(o), folder, warn=False): style.format(Path(n), folder)
+             for o, n in pairs}
+    lines = {o: n for o, n in lines.items() if o is not None and o != n}
     if not lines:
         return []
-    return _rewrite_all(folder, lambda b: [*b[:-1], lines[b[-1]]] if b[-1] in lines else b)
+    return _rewrite_all(folder, lambda b: _moved(b, lines))
+
+
+def _moved(block: Block, lines: dict[str, str | None]) -> Block | None:
+    if block[-1] not in lines:
+        return block
+    new = lines[block[-1]]
+    return None if new is None else [*block[:-1], new]
 
 
 def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:
@@ -151,8 +175,12 @@ def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:
         name: [{"path": str(e.path), "seconds": e.seconds, "title": e.title} for e in entries]
         for name, entries in playlists.items()
     }
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    # A name that is not UTF-8 holds surrogate escapes: as JSON escapes they are valid JSON,
+    # and json.loads + os.fsencode give back the file system's bytes.
+    text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m[0]):04x}", text)
     _make_folder(out.parent)
-    _atomic_write(out, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    _atomic_write(out, text)
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -165,12 +193,11 @@ def _entry_lines(entry: Entry, style: PathStyle, folder: Path) -> Block | None:
     if line is None:
         return None
     secs = -1 if entry.seconds is None else round(entry.seconds)  # -1: length unknown (M3U)
-    title = " ".join(entry.title.split())  # a newline in a title would end the #EXTINF line
-    return [f"#EXTINF:{secs},{title}", line]
+    return [f"#EXTINF:{secs},{one_line(entry.title)}", line]
 
 
 def _render(name: str, blocks: list[Block]) -> str:
-    head = ["#EXTM3U", f"#PLAYLIST:{' '.join(name.split())}", MARKER]
+    head = ["#EXTM3U", f"#PLAYLIST:{one_line(name)}", MARKER]
     return "\n".join(head + [ln for b in blocks for ln in b]) + "\n"
 
 
@@ -179,13 +206,22 @@ def _read_ours(path: Path) -> list[Block]:
         raise PlaylistError(f"refusing to rewrite {path}: not written by beets-cluster")
     blocks: list[Block] = []
     extinf: str | None = None
-    for ln in path.read_text(encoding="utf-8").splitlines():
+    for ln in split_lines(_read_text(path)):
         if ln.startswith("#EXTINF:"):
-            extinf = ln
+            extinf = ln if line_problem(ln) is None else None
         elif ln.strip() and not ln.startswith("#"):
-            blocks.append([extinf, ln] if extinf else [ln])
+            problem = line_problem(ln)
+            if problem is None:
+                blocks.append([extinf, ln] if extinf else [ln])
+            else:  # an older writer let it through: other readers would split it
+                log.warning("dropping {} from {}: {}", readable(ln), path, problem)
             extinf = None
     return blocks
+
+
+def _read_text(path: Path) -> str:
+    # surrogateescape: a stray byte is kept (and caught by line_problem), never a crash
+    return path.read_text(encoding="utf-8", errors="surrogateescape")
 
 
 def _rewrite_all(folder: Path, change) -> list[Path]:
@@ -231,27 +267,59 @@ def _make_folder(folder: Path) -> None:
         raise PlaylistError(f"cannot create playlist folder {folder}: {e.strerror}") from e
 
 
-def _write_if_changed(path: Path, text: str) -> None:
+def _unchanged(path: Path, text: str) -> bool:
     try:
-        if path.read_text(encoding="utf-8") == text:
-            return
+        return path.read_text(encoding="utf-8") == text
     except (OSError, UnicodeDecodeError):
-        pass  # missing or unreadable: write it
-    _atomic_write(path, text)
+        return False  # missing or unreadable: write it
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not _unchanged(path, text):
+        _atomic_write(path, text)
 
 
 def _atomic_write(path: Path, text: str) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
+    tmp = _write_temp(path, text)
+    try:
+        _replace(tmp, path)
+    except PlaylistError:
+        _discard(tmp)
+        raise
+
+
+def _write_temp(path: Path, text: str) -> Path:
+    """`text` in a synced temp file beside `path`; nothing is left behind when that fails."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
         # os.open with 0o666 lets the umask decide, so a player running as another user can
         # read the list (tempfile would make it 0600).
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+    try:
         with open(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+    except OSError as e:
+        _discard(tmp)
+        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+    return tmp
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    try:
         os.replace(tmp, path)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
         raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
+
+
+def _discard(tmp: Path) -> None:
+    """Remove a temp file of ours if it is still there. Never raises: it runs while another
+    error is on its way to the user, which must not be replaced by this one."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError as e:
+        log.warning("cannot remove temp file {}: {}", tmp, e.strerror or e)

@@ -15,6 +15,7 @@ from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
 from ..errors import ClusterError
+from ..text import plural
 
 NOISE = -1
 NOISE_COLOUR = "#b0b0b0"
@@ -133,7 +134,8 @@ def plot_map(
         ax.scatter(xy[sel, 0], xy[sel, 1], s=point, c=colour[c], alpha=0.75, linewidths=0,
                    label=f"{legend[c]} ({sizes[c]})", zorder=1 if c == NOISE else 2)  # fmt: skip
     what = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}[method]
-    sample = f", {len(idx)} of {n} tracks shown" if len(idx) < n else f", {n} tracks"
+    tracks = plural(n, "track")
+    sample = f", {len(idx)} of {tracks} shown" if len(idx) < n else f", {tracks}"
     ax.set_title(f"Playlists on a {what} map{sample}")
     ax.set_xticks([])
     ax.set_yticks([])
