@@ -16,7 +16,7 @@ from pathlib import Path
 
 from emotify import EMOTIFY, REPO, labelled_clips
 
-from beetsplug.cluster.clustering.fit import quality as evaluation
+from beetsplug.cluster.clustering import quality
 from beetsplug.cluster.config import METHODS, Settings
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
@@ -54,7 +54,7 @@ def main() -> None:
         column = f"k={k}" + (f" ({run.k})" if k == "auto" else "")
         table[column] = pipe.evaluate(row, labels)
     print(f"backend {args.backend}, method {args.method}, {args.aggregate}:")
-    print(evaluation.format_table(table))
+    print(quality.format_table(table))
     if args.plot:
         for f in pipe.draw(store.last_run(pipe.embedder.name), args.plot):
             print(f"wrote {f}")

@@ -5,8 +5,8 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from beetsplug.cluster.analysis.audio import cut_windows, window_cap
+from beetsplug.cluster.clustering import fit as clustering
 from beetsplug.cluster.clustering.choose_k import scan_k
-from beetsplug.cluster.clustering.fit import fit as clustering
 from beetsplug.cluster.clustering.kmeans import kmeans
 from beetsplug.cluster.errors import ClusterError
 

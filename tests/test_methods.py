@@ -7,7 +7,7 @@ import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from beetsplug.cluster.clustering.fit import methods
+from beetsplug.cluster.clustering import methods
 from beetsplug.cluster.clustering.kmeans import kmeans
 from beetsplug.cluster.clustering.methods import dbscan_eps, fit_labels
 from beetsplug.cluster.config import METHODS

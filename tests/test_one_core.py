@@ -58,6 +58,7 @@ def test_a_move_leaves_exactly_one_line_whoever_sees_it(tmp_path, emotify):
     assert "1 moved" in env.beet("cluster", "-n", "2").stdout
     # 2. beets' own move: item_moved events, followed once at exit
     two = env.music / "beet-moved"
+    two.mkdir()
     env.beet("move", "-d", str(two), f"path:{clips[1]}")
     [two] = list(two.rglob("*.mp3"))
     # 3. the import stage (auto: yes) meets an unreported move of a file it is given

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from beetsplug.cluster.output.files import write_json
 from beetsplug.cluster.output.playlists import (
     MARKER,
     Entry,
@@ -17,7 +18,6 @@ from beetsplug.cluster.output.playlists import (
     move_entry,
     read_playlist,
     remove_entries,
-    write_json,
     write_playlists,
 )
 

@@ -16,7 +16,7 @@ from .config import Settings
 from .errors import ClusterError
 from .library import Library
 from .log import log
-from .output import playlists
+from .output import files, playlists
 from .output.file_tags import CLUSTER
 from .progress import Progress
 from .records import AnalysisReport, ClusterRun
@@ -42,7 +42,7 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
         earlier = [track_of(i) for i in lib.items(f"{CLUSTER}:0..")]  # cleared if now in none
         run = core.recluster(tracks, others=earlier)
         if opts.output:
-            playlists.write_json(core.entries(run, tracks), Path(opts.output))
+            files.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")
         print_summary(run)
     finally:
@@ -58,10 +58,7 @@ def judge_last(items, s: Settings, opts) -> None:
             truth = None
             if opts.labels:
                 truth = {item_path(i): field_label(i, opts.labels) for i in items}
-                if all(v in (None, "") for v in truth.values()):
-                    raise ClusterError(f"no track has a value for {opts.labels!r}: check the "
-                                       "field name (`beet fields` lists them)")
-            measures = core.evaluate(run, truth)
+            measures = core.evaluate(run, truth, label_field=opts.labels or "label")
             ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:
             for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):

@@ -1,6 +1,5 @@
-"""THE core: one object owns the settings and the store and is the only place that sequences
-work. The beets plugin, its import stage and the daemon turn what they see into calls on it and
-print what comes back. No beets in here: tracks carry their beets item to the one write-back.
+"""THE core: it owns the settings and the store and is the only place that sequences work; the
+front ends turn what they see into calls on it. Tracks carry their beets item to the write-back.
 
     analyse(tracks)    store freshness -> analysis workers -> embedder -> store
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
@@ -18,14 +17,12 @@ from . import beets_items, embedders, freshness
 from .analysis.audio import fingerprint
 from .analysis.jobs import make_jobs
 from .analysis.workers import run_jobs
-from .clustering import quality
+from .clustering import recorded
 from .clustering.plan import nearest, plan
-from .clustering.recorded import run_space
 from .config import Settings
-from .errors import ClusterError
 from .freshness import State
 from .log import log
-from .output import playlists, plot
+from .output import playlists
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
 from .store import Store
 
@@ -233,24 +230,16 @@ class Library:
     # -- judging the last run -----------------------------------------------------------------
 
     def last_run(self) -> dict:
-        run = self.store.last_run(self.settings.backend)
-        if run is None:
-            raise ClusterError(f"no {self.settings.backend} run to judge yet: "
-                               "run `beet cluster` first")
-        return run
+        return recorded.last_run(self.store, self.settings.backend)
 
-    def evaluate(self, run: dict, truth: Mapping[str, object] | None = None) -> dict:
-        """Internal measures always; external ones against `truth` (path -> label) if given."""
-        paths, P, numbers, _ = run_space(self.store, run)
-        measures = dict(quality.internal_measures(P, numbers))
-        if truth is not None:
-            measures.update(quality.external_measures([truth.get(p) for p in paths], numbers))
-        return measures
+    def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
+                 label_field: str = "label") -> dict:
+        """The measures of a recorded run (external ones against `truth`: path -> label)."""
+        return recorded.evaluate(self.store, run, truth, label_field)
 
     def draw(self, run: dict, out: Path, projection: str = "pca",
              html: bool = False) -> list[Path]:
-        _, P, numbers, names = run_space(self.store, run)
-        return plot.plot_map(P, numbers, names, out, method=projection, html=html)
+        return recorded.draw(self.store, run, out, projection, html)
 
 
 def _entry(path: str, track: Track | None) -> playlists.Entry:

@@ -1,10 +1,13 @@
-"""What the core takes and gives back: a Track in; an AnalysisReport and a ClusterRun out."""
+"""What the core takes and gives back: a Track in; an AnalysisReport and a ClusterRun out; and
+an Analysis, what one file's analysis stores."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .clustering.choose_k import KScan
 
@@ -57,3 +60,21 @@ class Placement:
     assigned: dict[str, Assignment] = field(default_factory=dict)
     new: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one file's analysis produced (a vector, or the error that stopped it)."""
+
+    path: str
+    size: int
+    mtime: float
+    backend: str
+    version: str
+    duration: float | None = None
+    item_id: int | None = None
+    vector: np.ndarray | None = None  # (dim,) float32
+    windows: np.ndarray | None = None  # (n_windows, dim) float32, for chunk_level
+    tags: np.ndarray | None = None  # (n_tags,) probabilities, when the backend has tags
+    error: str | None = None
+    fingerprint: str | None = None  # audio.fingerprint of the file as analysed

@@ -15,7 +15,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,27 +22,10 @@ import sqlite_utils
 
 from .errors import StoreError, sqlite_errors, store_error
 from .freshness import Row
+from .records import Analysis
 from .store_schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What one file's analysis produced (a vector, or the error that stopped it)."""
-
-    path: str
-    size: int
-    mtime: float
-    backend: str
-    version: str
-    duration: float | None = None
-    item_id: int | None = None
-    vector: np.ndarray | None = None  # (dim,) float32
-    windows: np.ndarray | None = None  # (n_windows, dim) float32, for chunk_level
-    tags: np.ndarray | None = None  # (n_tags,) probabilities, when the backend has tags
-    error: str | None = None
-    fingerprint: str | None = None  # audio.fingerprint of the file as analysed
 
 
 @sqlite_errors
@@ -248,10 +230,6 @@ class Store:
 
 def _enc(path: str) -> bytes:
     return os.fsencode(path)
-
-
-def _enc_any(path: str | bytes | None) -> bytes | None:
-    return None if path is None else os.fsencode(path)
 
 
 def _dec(path: bytes | str) -> str:

@@ -6,15 +6,13 @@ nothing and lets a later run remove its own stale playlists without touching any
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..log import log
+from . import files
 from .paths import PathStyle, PlaylistError, line_problem, one_line, readable, split_lines
 
 PLAYLIST_RELATIVE = PathStyle()  # the default: entries relative to the playlist file
@@ -29,7 +27,6 @@ __all__ = [
     "move_entry",
     "read_playlist",
     "remove_entries",
-    "write_json",
     "write_playlists",
 ]
 
@@ -66,7 +63,7 @@ def write_playlists(
     """
     style = PathStyle(mode, library_root, prefix, url_encode)
     suffix = extension or style.suffix
-    _make_folder(folder)
+    files.make_folder(folder)
     targets = {name: folder / (_check_name(name) + suffix) for name in playlists}
     # Refuse before writing anything, so a conflict never leaves half a set behind.
     for target in targets.values():
@@ -79,16 +76,16 @@ def write_playlists(
     temps: dict[Path, Path] = {}
     try:
         for target, text in texts.items():
-            if not _unchanged(target, text):
-                temps[target] = _write_temp(target, text)
+            if not files.unchanged(target, text):
+                temps[target] = files.write_temp(target, text)
         # Renames within one folder allocate nothing, so once every temp is written the swap
         # does not fail for want of space.
         for target in list(temps):
-            _replace(temps[target], target)
+            files.replace(temps[target], target)
             del temps[target]
     finally:
         for tmp in temps.values():
-            _discard(tmp)
+            files.discard(tmp)
     _remove_stale(folder, set(targets.values()))
     return list(targets.values())
 
@@ -116,11 +113,11 @@ def add_entry(
     lines = _entry_lines(entry, style, path.parent)
     if lines is None:
         return False
-    _make_folder(path.parent)
+    files.make_folder(path.parent)
     blocks = _read_ours(path) if path.exists() else []
     if any(b[-1] == lines[-1] for b in blocks):
         return False
-    _write_if_changed(path, _render(path.stem, blocks + [lines]))
+    files.write_if_changed(path, _render(path.stem, blocks + [lines]))
     return True
 
 
@@ -167,20 +164,6 @@ def _moved(block: Block, lines: dict[str, str | None]) -> Block | None:
         return block
     new = lines[block[-1]]
     return None if new is None else [*block[:-1], new]
-
-
-def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:
-    """`--output FILE.json`: name -> [{path, seconds, title}], absolute paths."""
-    data = {
-        name: [{"path": str(e.path), "seconds": e.seconds, "title": e.title} for e in entries]
-        for name, entries in playlists.items()
-    }
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    # A name that is not UTF-8 holds surrogate escapes: as JSON escapes they are valid JSON,
-    # and json.loads + os.fsencode give back the file system's bytes.
-    text = re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m[0]):04x}", text)
-    _make_folder(out.parent)
-    _atomic_write(out, text)
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -230,7 +213,7 @@ def _rewrite_all(folder: Path, change) -> list[Path]:
         blocks = _read_ours(path)
         new = [b2 for b in blocks if (b2 := change(b)) is not None]
         if new != blocks:
-            _atomic_write(path, _render(path.stem, new))
+            files.atomic_write(path, _render(path.stem, new))
             changed.append(path)
     return changed
 
@@ -258,68 +241,3 @@ def _check_name(name: str) -> str:
     if not name.strip() or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
         raise PlaylistError(f"unusable playlist name: {name!r}")
     return name
-
-
-def _make_folder(folder: Path) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PlaylistError(f"cannot create playlist folder {folder}: {e.strerror}") from e
-
-
-def _unchanged(path: Path, text: str) -> bool:
-    try:
-        return path.read_text(encoding="utf-8") == text
-    except (OSError, UnicodeDecodeError):
-        return False  # missing or unreadable: write it
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    if not _unchanged(path, text):
-        _atomic_write(path, text)
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new one."""
-    tmp = _write_temp(path, text)
-    try:
-        _replace(tmp, path)
-    except PlaylistError:
-        _discard(tmp)
-        raise
-
-
-def _write_temp(path: Path, text: str) -> Path:
-    """`text` in a synced temp file beside `path`; nothing is left behind when that fails."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        # os.open with 0o666 lets the umask decide, so a player running as another user can
-        # read the list (tempfile would make it 0600).
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as e:
-        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
-    try:
-        with open(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-    except OSError as e:
-        _discard(tmp)
-        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
-    return tmp
-
-
-def _replace(tmp: Path, path: Path) -> None:
-    try:
-        os.replace(tmp, path)
-    except OSError as e:
-        raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
-
-
-def _discard(tmp: Path) -> None:
-    """Remove a temp file of ours if it is still there. Never raises: it runs while another
-    error is on its way to the user, which must not be replaced by this one."""
-    try:
-        tmp.unlink(missing_ok=True)
-    except OSError as e:
-        log.warning("cannot remove temp file {}: {}", tmp, e.strerror or e)
