@@ -17,6 +17,7 @@ import soundfile as sf
 import soxr
 
 from .audio_stream import Resampler, WindowSink, spread, stream_ffmpeg, window_count
+from .containers import truncation
 from .decoder_output import decoder_output, log_decoder_output
 from .errors import AudioError
 
@@ -79,8 +80,13 @@ def _decode(path: Path, sr: int, window_seconds: float, padding_threshold: float
             max_windows: int | None) -> Decoded:
     ceiling = window_ceiling(sr, window_seconds)
     keep = min(max_windows or ceiling, ceiling)
+    problem = truncation(os.fsencode(path))
+    if problem:
+        raise AudioError(problem)
+    promised = None  # seconds the header promises, when libsndfile could read the header
     try:
         with sf.SoundFile(os.fsencode(path)) as f:
+            promised = f.frames / f.samplerate if f.frames > 0 else None
             picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, keep)
             if picked is not None:
                 return _checked(*picked)
@@ -89,6 +95,9 @@ def _decode(path: Path, sr: int, window_seconds: float, padding_threshold: float
     except (sf.LibsndfileError, RuntimeError) as sf_exc:
         sink = WindowSink(round(window_seconds * sr), ceiling)  # what soundfile gave is dropped
         duration, print_ = stream_ffmpeg(path, sr, sink, sf_exc), None
+        if promised and duration < TRUNCATION_TOLERANCE * promised:  # a decode error midway
+            raise AudioError(f"truncated: the header promises {promised:.1f} s, only "
+                             f"{duration:.1f} s can be decoded") from sf_exc
     if duration < MIN_SECONDS:
         raise AudioError(f"too short: {duration:.2f} s of audio "
                          f"(at least {MIN_SECONDS:g} s needed)")
