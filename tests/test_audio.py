@@ -56,3 +56,17 @@ def test_the_decoder_fingerprints_as_fingerprint_does(tmp_path, emotify):
     assert decode_windows(long, 11025, 5.0, max_windows=4).fingerprint == fingerprint(long)
     other = long_wav(tmp_path / "other.wav", 11025, 300.0, channels=1)
     assert fingerprint(other) != fingerprint(long)
+
+
+@pytest.mark.parametrize("ext", ["flac", "ogg", "wav"])
+def test_a_cut_off_file_is_truncated_and_a_whole_one_is_not(tmp_path, emotify, ext):
+    """Cut-offs a decoder reads without complaint: FLAC (its decode error hands over to ffmpeg,
+    which decodes what is there), Ogg (no last page), WAV (a header promising more)."""
+    y, sr = sf.read(pick_clips(per_genre=1)[0], dtype="float32", always_2d=True)
+    whole, cut = tmp_path / f"whole.{ext}", tmp_path / f"cut.{ext}"
+    sf.write(whole, y[: 20 * sr], sr)
+    data = whole.read_bytes()
+    cut.write_bytes(data[: len(data) // 3])
+    assert decode_windows(whole, 11025, 5.0).duration == pytest.approx(20.0, abs=0.05)
+    with pytest.raises(AudioError, match="truncated"):
+        decode_windows(cut, 11025, 5.0)

@@ -16,6 +16,7 @@ from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
 from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
+from .stop_signals import interrupt_on_signals, interrupted_line
 
 
 def settings_from_config(view, **overrides) -> Settings:
@@ -84,6 +85,7 @@ class ClusterPlugin(BeetsPlugin):
             raise ui.UserError("cluster: the query matched no tracks")
         from . import command  # heavy (scikit-learn, librosa): only when clustering runs
 
+        restore_signals = interrupt_on_signals()  # SIGTERM, SIGHUP: as Ctrl-C
         try:
             if not judge_only:
                 command.run(lib, items, s, opts, whole_library=not args)
@@ -91,9 +93,10 @@ class ClusterPlugin(BeetsPlugin):
                 command.judge_last(items, s, opts)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
-        except KeyboardInterrupt:
-            raise ui.UserError("cluster: interrupted; what was analysed is kept, "
-                               "run again to resume") from None
+        except KeyboardInterrupt as exc:
+            raise ui.UserError(interrupted_line(exc)) from None
+        finally:
+            restore_signals()
 
     def imported(self, session, task) -> None:
         """Import stage (`auto: yes`): analyse new tracks, place them by the last run's clusters."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import math
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +17,19 @@ import soundfile as sf
 import soxr
 
 from ..errors import AudioError
+from .audio_stream import Resampler, WindowSink, spread, stream_ffmpeg, window_count
+from .containers import truncation
+from .decoder_output import decoder_output, log_decoder_output
 
 MIN_SECONDS = 1.0
 SILENCE_PEAK = 10 ** (-70 / 20)  # -70 dBFS: nothing a listener would call music
 # libsndfile's MP3 frame count is an estimate; only a real shortfall means a cut-off file.
 TRUNCATION_TOLERANCE = 0.98
 FINGERPRINT_SECONDS = 5
+# Window audio one track may keep, whatever its length: 64 MiB is 25 min of 5 s windows at
+# 11025 Hz; a longer file gives that many windows, evenly spread.
+MAX_WINDOW_BYTES = 64 * 2**20
+BLOCK_FRAMES = 65536  # frames per read: 1.5 s at 44.1 kHz, 0.5 MiB in stereo float32
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,11 @@ def decode_windows(
     padding_threshold: float = 0.5,
     max_windows: int | None = None,
 ) -> Decoded:
-    """The file's windows, evenly spread over the track when there are more than `max_windows`.
+    """The file's windows, evenly spread over the track when there are more than `max_windows`
+    (and never more than `window_ceiling` allows, whatever the file's length).
 
-    A long seekable file is read only where the kept windows are, so a two-hour mix costs no
-    more time or memory than a few minutes of music.
+    The file is read in blocks and only windows are kept; a long seekable file is read only
+    where the kept windows are, so a three-hour mix costs no more memory than a long song.
     """
     path = Path(path)
     try:
@@ -61,34 +68,48 @@ def decode_windows(
         raise AudioError(f"cannot read file: {exc.strerror or exc}") from exc
     if size == 0:
         raise AudioError("empty file (0 bytes)")
+    return _decode(path, sr, window_seconds, padding_threshold, max_windows)
+
+
+def window_ceiling(sr: int, window_seconds: float) -> int:
+    """The most windows one track keeps, whatever the cap (25 min of hand-crafted windows)."""
+    return max(1, MAX_WINDOW_BYTES // (4 * round(window_seconds * sr)))
+
+
+def _decode(path: Path, sr: int, window_seconds: float, padding_threshold: float,
+            max_windows: int | None) -> Decoded:
+    ceiling = window_ceiling(sr, window_seconds)
+    keep = min(max_windows or ceiling, ceiling)
+    problem = truncation(os.fsencode(path))
+    if problem:
+        raise AudioError(problem)
+    promised = None  # seconds the header promises, when libsndfile could read the header
     try:
-        with sf.SoundFile(os.fsencode(path)) as f:  # soundfile can't encode a non-UTF-8 str
-            picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, max_windows)
+        with sf.SoundFile(os.fsencode(path)) as f:
+            promised = f.frames / f.samplerate if f.frames > 0 else None
+            picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, keep)
             if picked is not None:
                 return _checked(*picked)
-            y, duration, print_ = _read_soundfile(f, sr)
+            sink = WindowSink(round(window_seconds * sr), ceiling)
+            duration, print_ = _stream_soundfile(f, sr, sink)
     except (sf.LibsndfileError, RuntimeError) as sf_exc:
-        (y, duration), print_ = _decode_ffmpeg(path, sr, sf_exc), None
+        sink = WindowSink(round(window_seconds * sr), ceiling)  # what soundfile gave is dropped
+        duration, print_ = stream_ffmpeg(path, sr, sink, sf_exc), None
+        if promised and duration < TRUNCATION_TOLERANCE * promised:  # a decode error midway
+            raise AudioError(f"truncated: the header promises {promised:.1f} s, only "
+                             f"{duration:.1f} s can be decoded") from sf_exc
     if duration < MIN_SECONDS:
         raise AudioError(f"too short: {duration:.2f} s of audio "
                          f"(at least {MIN_SECONDS:g} s needed)")
-    windows = cut_windows(y, sr, window_seconds, padding_threshold)
-    if max_windows is not None and len(windows) > max_windows:
-        windows = windows[_spread(len(windows), max_windows)]
-    return _checked(windows, duration, print_)
+    return _checked(sink.windows(padding_threshold, keep), duration, print_)
 
 
 def _checked(windows: np.ndarray, duration: float, print_: str | None) -> Decoded:
     if not np.isfinite(windows).all():
         raise AudioError("decoder returned invalid samples (NaN or infinity)")
-    if np.abs(windows).max(initial=0.0) < SILENCE_PEAK:
+    if max(windows.max(initial=0.0), -windows.min(initial=0.0)) < SILENCE_PEAK:
         raise AudioError("silent: no sample above -70 dBFS")
     return Decoded(np.ascontiguousarray(windows, dtype=np.float32), duration, print_)
-
-
-def _spread(total: int, keep: int) -> np.ndarray:
-    """Indices of `keep` windows evenly spread over `total`, first and last included."""
-    return np.linspace(0, total - 1, keep).round().astype(int)
 
 
 def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
@@ -97,12 +118,12 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
     """Seek to and decode only the kept windows; None when the whole file is wanted anyway."""
     native_sr, frames = f.samplerate, f.frames
     size = round(window_seconds * native_sr)
-    total = _window_count(frames, size, padding_threshold)
+    total = window_count(frames, size, padding_threshold)
     if max_windows is None or total <= max_windows or not f.seekable():
         return None
     out = np.zeros((max_windows, round(window_seconds * sr)), dtype=np.float32)
     print_ = _head_print(f)
-    for row, index in enumerate(_spread(total, max_windows)):
+    for row, index in enumerate(spread(total, max_windows)):
         f.seek(int(index) * size)
         data = f.read(size, dtype="float32", always_2d=True)
         wanted = min(size, frames - int(index) * size)
@@ -114,15 +135,28 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
     return out, frames / native_sr, print_
 
 
-def _read_soundfile(f: sf.SoundFile, sr: int) -> tuple[np.ndarray, float, str]:
+def _stream_soundfile(f: sf.SoundFile, sr: int, sink: WindowSink) -> tuple[float, str]:
+    """Decode the whole file block by block into `sink`; (duration, fingerprint)."""
     native_sr, expected = f.samplerate, f.frames
-    data = f.read(dtype="float32", always_2d=True)
-    if expected > 0 and len(data) < TRUNCATION_TOLERANCE * expected:
+    resample = Resampler(native_sr, sr)
+    head_frames = FINGERPRINT_SECONDS * native_sr
+    head: list[np.ndarray] = []
+    block = np.empty((BLOCK_FRAMES, f.channels), dtype=np.float32)
+    read = 0
+    # f.blocks() would hide a short read (it yields the whole buffer): read() tells the truth.
+    while len(data := f.read(BLOCK_FRAMES, dtype="float32", always_2d=True, out=block)):
+        if read < head_frames:
+            head.append(data[: head_frames - read].copy())
+        read += len(data)
+        sink.add(resample(_mono(data)))
+    sink.add(resample(np.zeros(0, np.float32), last=True))
+    if expected > 0 and read < TRUNCATION_TOLERANCE * expected:
         raise AudioError(
             f"truncated: the header promises {expected / native_sr:.1f} s, "
-            f"only {len(data) / native_sr:.1f} s can be decoded"
+            f"only {read / native_sr:.1f} s can be decoded"
         )
-    return _resampled(_mono(data), native_sr, sr), len(data) / native_sr, _print(f, data)
+    start = np.concatenate(head) if head else np.zeros((0, f.channels), np.float32)
+    return read / native_sr, _print(f, start)
 
 
 def _mono(data: np.ndarray) -> np.ndarray:
@@ -141,11 +175,14 @@ def fingerprint(path: Path) -> str | None:
     """A hash of what tags never change: the stream's format and length and its first 5 s of
     decoded audio. Tells a retagged file (new size and mtime, same music) from a new one.
     None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
-    try:
-        with sf.SoundFile(os.fsencode(path)) as f:
-            return _head_print(f)
-    except (sf.LibsndfileError, RuntimeError, OSError):
-        return None
+    with decoder_output() as said:  # libmpg123 may warn on opening: not for the terminal
+        try:
+            with sf.SoundFile(os.fsencode(path)) as f:
+                print_ = _head_print(f)
+        except (sf.LibsndfileError, RuntimeError, OSError):
+            print_ = None
+    log_decoder_output(path, said)
+    return print_
 
 
 def _head_print(f: sf.SoundFile) -> str:
@@ -167,38 +204,8 @@ def cut_windows(y: np.ndarray, sr: int, window_seconds: float,
     A track shorter than one window still gives one (padded) window: it is real music, only short.
     """
     size = round(window_seconds * sr)
-    n = _window_count(len(y), size, padding_threshold) or (1 if len(y) else 0)
+    n = window_count(len(y), size, padding_threshold) or (1 if len(y) else 0)
     out = np.zeros((n, size), dtype=np.float32)
     usable = min(len(y), n * size)
     out.reshape(-1)[:usable] = y[:usable]
     return out
-
-
-def _window_count(samples: int, size: int, padding_threshold: float) -> int:
-    """Full windows, plus the partial last one when enough of it is present."""
-    full, rest = divmod(samples, size)
-    return full + (1 if rest and rest >= padding_threshold * size else 0)
-
-
-def _decode_ffmpeg(path: Path, sr: int, sf_exc: Exception) -> tuple[np.ndarray, float]:
-    try:
-        import imageio_ffmpeg
-    except ImportError:
-        raise AudioError(f"unsupported format (libsndfile: {_short(sf_exc)}); "
-                         "install imageio-ffmpeg for M4A/AAC/ALAC/WMA") from sf_exc
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-v", "error", "-i", os.fspath(path),
-           "-vn", "-ac", "1", "-ar", str(sr), "-f", "f32le", "-"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=600, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AudioError(f"ffmpeg failed to run: {exc}") from exc
-    if proc.returncode != 0 or not proc.stdout:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise AudioError("not a readable audio file: "
-                         + (reason[-1] if reason else "no audio stream"))
-    y = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
-    return y, len(y) / sr
-
-
-def _short(exc: Exception) -> str:
-    return str(exc).splitlines()[0][:200]

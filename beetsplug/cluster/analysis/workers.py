@@ -7,12 +7,11 @@ process on windows batched across tracks while the workers decode the next files
 
 from __future__ import annotations
 
-import multiprocessing
-import os
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,8 +23,11 @@ from ..errors import AudioError
 from ..log import log
 from ..store import Analysis, Store
 from .audio import decode_windows
+from .decoder_output import decoder_output, log_decoder_output
+from .worker_pool import running_pool
 
 SAVE_EVERY_SECONDS = 2.0
+EMBED_CHUNK = 32  # windows embedded at once in a worker: a long track's features in small steps
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Decoded:
     tags: np.ndarray | None = None
     error: str | None = None
     fingerprint: str | None = None
+    decoder_said: tuple[str, ...] = ()  # what the C decoders printed, for the debug log
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
@@ -82,12 +85,16 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
             pending.clear()
             last_save = time.monotonic()
 
+    decoded_all = _decode_all(jobs, workers)
     try:
-        for decoded in _decode_all(jobs, workers):
+        for decoded in decoded_all:
+            # here, not in the worker: only this process has the front end's log handlers
+            log_decoder_output(decoded.job.path, decoded.decoder_said)
             finish(batcher.add(decoded) if batcher else [decoded])
         if batcher:
             finish(batcher.flush())
-    finally:  # Ctrl-C included: what finished is kept, so the next run resumes here
+    finally:  # Ctrl-C, SIGTERM, a fault: what finished is kept, so the next run resumes here
+        decoded_all.close()  # ends the workers now, not when the generator is collected
         store.save(pending)
         saved.extend((a.path, a.error) for a in pending)
     return saved
@@ -100,47 +107,33 @@ def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
         return
     todo = deque(jobs)
     while todo:
-        pool = _pool(workers)
-        in_flight: deque[tuple[Job, Future]] = deque()
-        try:
-            while todo or in_flight:
-                while todo and len(in_flight) < 2 * workers:
-                    job = todo.popleft()
-                    in_flight.append((job, pool.submit(analyse_file, job)))
-                result = in_flight[0][1].result()
-                in_flight.popleft()
-                yield result
-        except BrokenProcessPool:
-            # A worker died (a decoder crash, the OOM killer): each file it may have held runs
-            # alone in a fresh process, so only the one that kills it again is marked failed.
-            log.warning("an analysis process died; retrying its {} files one by one",
-                        len(in_flight))
-            for job, _ in in_flight:
-                yield _alone(job)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    ctx = multiprocessing.get_context("spawn")  # fork after BLAS/torch threads start is unsafe
-    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker)
+        with running_pool(workers) as pool:
+            in_flight: deque[tuple[Job, Future]] = deque()
+            try:
+                while todo or in_flight:
+                    while todo and len(in_flight) < 2 * workers:
+                        job = todo.popleft()
+                        in_flight.append((job, pool.submit(analyse_file, job)))
+                    result = in_flight[0][1].result()
+                    in_flight.popleft()
+                    yield result
+            except BrokenProcessPool:
+                # A worker died (a decoder crash, the OOM killer): each file it may have held
+                # runs alone in a fresh process, so only the one that kills it again is marked
+                # failed.
+                log.warning("an analysis process died; retrying its {} files one by one",
+                            len(in_flight))
+                for job, _ in in_flight:
+                    yield _alone(job)
 
 
 def _alone(job: Job) -> Decoded:
-    with _pool(1) as pool:
+    with running_pool(1) as pool:
         try:
             return pool.submit(analyse_file, job).result()
         except BrokenProcessPool:
             return Decoded(job, error="the analysis process died on this file (decoder crash "
                                       "or out of memory)")
-
-
-def _init_worker() -> None:
-    from threadpoolctl import threadpool_limits
-
-    # One BLAS thread per worker: N single-threaded workers beat one N-threaded one.
-    threadpool_limits(1)
-    os.environ["OMP_NUM_THREADS"] = "1"
 
 
 @lru_cache(maxsize=2)
@@ -149,19 +142,37 @@ def _worker_embedder(backend: str, options: tuple) -> embedders.Embedder:
 
 
 def analyse_file(job: Job) -> Decoded:
-    """Decode (and, for cheap backends, embed) one file; a bad file is an error, not a crash."""
+    """Decode (and, for cheap backends, embed) one file; a bad file is an error, not a crash.
+    What the C decoders print meanwhile is kept for the log, never left on the terminal."""
+    with decoder_output() as said:
+        result = _analyse_file(job)
+    return dataclasses.replace(result, decoder_said=tuple(said)) if said else result
+
+
+def _analyse_file(job: Job) -> Decoded:
     try:
         audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
                                job.padding_threshold, job.max_windows)
         fp = audio.fingerprint
         if not job.embed_here:
             return Decoded(job, audio.duration, audio.windows, fingerprint=fp)
-        out = _worker_embedder(job.backend, job.options).embed(audio.windows)
-        return Decoded(job, audio.duration, out.vectors, out.tags, fingerprint=fp)
+        vectors, tags = _embed_in_chunks(_worker_embedder(job.backend, job.options),
+                                         audio.windows)
+        return Decoded(job, audio.duration, vectors, tags, fingerprint=fp)
     except AudioError as exc:
         return Decoded(job, error=str(exc))
     except (ValueError, RuntimeError, OSError, MemoryError) as exc:  # decoder/library faults
         return Decoded(job, error=f"analysis failed: {type(exc).__name__}: {exc}")
+
+
+def _embed_in_chunks(embedder: embedders.Embedder,
+                     windows: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Window by window the same vectors as one call, without one call's memory for many."""
+    parts = [embedder.embed(windows[i : i + EMBED_CHUNK])
+             for i in range(0, len(windows), EMBED_CHUNK)]
+    vectors = np.concatenate([p.vectors for p in parts])
+    tags = None if parts[0].tags is None else np.concatenate([p.tags for p in parts])
+    return vectors, tags
 
 
 class _Batcher:
