@@ -9,6 +9,7 @@ wall-clock and the peak resident memory of that process and all its children tog
 
     python scripts/bench_long_files.py                      # 60, 120, 180 minutes, FLAC
     python scripts/bench_long_files.py --minutes 30 --format wav
+    python scripts/bench_long_files.py --copies 4           # 4 such files: the worker pool
     python scripts/bench_long_files.py --code /path/to/other/checkout   # the same, other code
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,8 +47,8 @@ def make_long_file(path: Path, minutes: float, clips: int = 8) -> Path:
     return path
 
 
-def measure(path: Path, minutes: float, code: Path | None, workers: int) -> dict:
-    """In this (fresh) process: analyse `path` alone into a fresh store, watching memory."""
+def measure(paths: list[Path], minutes: float, code: Path | None, workers: int) -> dict:
+    """In this (fresh) process: analyse `paths` into a fresh store, watching memory."""
     sys.path[:0] = [str(code or HERE.parent), str(HERE)]
     from rss import PeakRSS
 
@@ -60,7 +62,7 @@ def measure(path: Path, minutes: float, code: Path | None, workers: int) -> dict
         pipe = Library(Settings(workers=workers), store)
         with PeakRSS() as rss:
             start = time.perf_counter()
-            report = pipe.analyse([Track(str(path), duration=minutes * 60)])
+            report = pipe.analyse([Track(str(p), duration=minutes * 60) for p in paths])
             wall = time.perf_counter() - start
         store.close()
     return {"peak": rss.peak, "wall": wall, "analysed": report.analysed,
@@ -72,19 +74,25 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, nargs="+", default=[60, 120, 180])
     ap.add_argument("--format", choices=sorted(FORMATS), default="flac")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--copies", type=int, default=1, help="files of each length in the library")
     ap.add_argument("--code", type=Path, help="the checkout whose beetsplug to measure")
-    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's job
+    ap.add_argument("--measure", type=Path, nargs="+", help=argparse.SUPPRESS)  # the child's
     args = ap.parse_args()
     if args.measure:
         result = measure(args.measure, args.minutes[0], args.code, args.workers)
         print(json.dumps(result))
         return
-    print(f"one long file alone in a fresh store, {args.workers} workers, {args.format}")
+    print(f"{args.copies} long file(s) alone in a fresh store, {args.workers} workers, "
+          f"{args.format}")
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             path = make_long_file(Path(tmp) / f"long-{minutes:g}min.{args.format}", minutes)
-            cmd = [sys.executable, __file__, "--measure", str(path), "--minutes", str(minutes),
-                   "--workers", str(args.workers)]
+            copies = [path]
+            for i in range(1, args.copies):  # links: other paths, the same bytes on disk
+                copies.append(path.with_name(f"{path.stem}-{i}{path.suffix}"))
+                os.link(path, copies[-1])
+            cmd = [sys.executable, __file__, "--measure", *map(str, copies),
+                   "--minutes", str(minutes), "--workers", str(args.workers)]
             if args.code:
                 cmd += ["--code", str(args.code)]
             out = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -92,7 +100,8 @@ def main() -> None:
             status = "analysed" if r["analysed"] and not r["failed"] else f"FAILED {r['failed']}"
             print(f"{minutes:5g} min: {r['wall']:6.1f} s wall, peak RSS (all processes) "
                   f"{r['peak'] / 2**20:6.0f} MiB, {status}")
-            path.unlink()
+            for p in copies:
+                p.unlink()
 
 
 if __name__ == "__main__":

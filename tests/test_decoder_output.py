@@ -69,3 +69,22 @@ def test_beet_cluster_prints_no_decoder_chatter(tmp_path, emotify, workers):
     assert any(str(clips[0]) in ln and "truncated" in ln for ln in res.stderr.splitlines())
     verbose = env.beet("-vv", "cluster", "-n", "2", "--force")
     assert f"decoder output for {clips[0]}: Warning: {XING}" in verbose.stderr, verbose.stderr
+
+
+def test_with_other_threads_only_decoder_lines_are_kept(tmp_path):
+    """In the daemon other threads may print while a file decodes: what is not a decoder's
+    message is passed on to fd 2, not swallowed into the debug log."""
+    code = ("import os, threading\n"
+            "from beetsplug.cluster.decoder_output import decoder_output\n"
+            "stop = threading.Event()\n"
+            "t = threading.Thread(target=stop.wait); t.start()\n"
+            "with decoder_output() as said:\n"
+            "    os.write(2, b'Warning: Xing stream size off by more than 1%\\n')\n"
+            "    os.write(2, b'[src/libmpg123/parse.c:wetwork():1349] error: Giving up\\n')\n"
+            "    os.write(2, b'clusterd: another thread logs this\\n')\n"
+            "stop.set(); t.join()\n"
+            "print(said)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.stderr == "clusterd: another thread logs this\n"
+    assert XING in proc.stdout and "Giving up" in proc.stdout and "clusterd" not in proc.stdout
