@@ -75,7 +75,7 @@ def test_with_other_threads_only_decoder_lines_are_kept(tmp_path):
     """In the daemon other threads may print while a file decodes: what is not a decoder's
     message is passed on to fd 2, not swallowed into the debug log."""
     code = ("import os, threading\n"
-            "from beetsplug.cluster.decoder_output import decoder_output\n"
+            "from beetsplug.cluster.analysis.decoder_output import decoder_output\n"
             "stop = threading.Event()\n"
             "t = threading.Thread(target=stop.wait); t.start()\n"
             "with decoder_output() as said:\n"
