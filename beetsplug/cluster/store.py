@@ -162,7 +162,9 @@ class Store:
         for chunk in _chunks(paths, 500):
             marks = ",".join("?" * len(chunk))
             cur = self.db.conn.execute(
-                f"SELECT path, {column}, dim FROM tracks WHERE backend = ? AND version = ? "
+                # `+`: look rows up by path (the primary key); on the (backend, version) index
+                # SQLite would scan every row of the backend once per chunk (quadratic).
+                f"SELECT path, {column}, dim FROM tracks WHERE +backend = ? AND +version = ? "
                 f"AND error IS NULL AND {column} IS NOT NULL AND path IN ({marks})",
                 [backend, version, *map(_enc, chunk)])
             for path, blob, dim in cur:
@@ -176,7 +178,7 @@ class Store:
         for chunk in _chunks(paths, 500):
             marks = ",".join("?" * len(chunk))
             for path, blob in self.db.conn.execute(
-                    f"SELECT path, tags FROM tracks WHERE backend = ? AND version = ? "
+                    f"SELECT path, tags FROM tracks WHERE +backend = ? AND +version = ? "
                     f"AND tags IS NOT NULL AND path IN ({marks})",
                     [backend, version, *map(_enc, chunk)]):
                 out[_dec(path)] = np.frombuffer(blob, dtype=np.float32)
