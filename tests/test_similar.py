@@ -184,3 +184,17 @@ def test_text_search_with_a_tiny_clap(tmp_path, emotify):
         assert got.file.name == "Sounds like ab a b.m3u8"
     finally:
         core.close()
+
+
+def test_the_cosine_space_is_the_clusterings_scaled_space(hostile):
+    from beetsplug.cluster.clustering.fit import reduce
+
+    core, tracks = hostile
+    _, mats = core.store.matrix(sorted({t.path for t in tracks}), "handcrafted",
+                                core.embedder.version)
+    X = np.stack(mats)
+    U = neighbours.cosine_space(X, pca_variance=0.95)
+    P = reduce(X, pca_variance=0.95).P
+    assert U.shape == P.shape
+    V = neighbours.unit_rows(P)
+    np.testing.assert_allclose(U @ U.T, V @ V.T, atol=1e-5)

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clustering.fit import reduce
-
+_BLOCK = 8192
 SAME_RECORDING = 1e-3  # cosine distance under which two tracks of one artist and title are one
 
 
@@ -22,11 +21,29 @@ def unit_rows(X: np.ndarray) -> np.ndarray:
     return (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def cosine_space(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95) -> np.ndarray:
-    """Raw vectors -> unit rows in the clustering's scaled space (a single row stays raw)."""
+def cosine_space(X: np.ndarray, *, pca_variance: float = 0.95) -> np.ndarray:
+    """Raw vectors -> unit rows in the clustering's scaled space (clustering/fit.reduce:
+    standardise, then the principal components holding `pca_variance` of the variance).
+
+    The components come from the eigenvectors of the dim x dim covariance instead of an SVD of
+    the whole matrix: the same subspace (signs aside, which no cosine sees; a test compares
+    the two) in a tenth of the time at 100k tracks."""
     if len(X) < 2:
         return unit_rows(np.asarray(X, dtype=np.float64))
-    return unit_rows(reduce(X, seed=seed, pca_variance=pca_variance).P)
+    X = np.asarray(X, dtype=np.float32)
+    scale = X.std(axis=0, dtype=np.float64)
+    Z = ((X - X.mean(axis=0, dtype=np.float64)) / np.where(scale > 0, scale, 1.0)).astype(
+        np.float32)
+    cov = np.zeros((Z.shape[1], Z.shape[1]))
+    for i in range(0, len(Z), _BLOCK):  # in blocks: a cache-sized product is 4x faster here
+        cov += Z[i : i + _BLOCK].T @ Z[i : i + _BLOCK]
+    values, vectors = np.linalg.eigh(cov / (len(Z) - 1))
+    values, vectors = np.maximum(values[::-1], 0.0), vectors[:, ::-1]
+    keep = min(len(Z), len(values))
+    if pca_variance < 1.0 and values.sum() > 0:  # as sklearn's PCA counts a float n_components
+        ratios = np.cumsum(values) / values.sum()
+        keep = min(keep, int(np.searchsorted(ratios, pca_variance, side="right")) + 1)
+    return unit_rows(Z @ vectors[:, :keep].astype(np.float32))
 
 
 def seed_scores(U: np.ndarray, seeds: Sequence[int]) -> np.ndarray:
@@ -128,19 +145,34 @@ def walk(U: np.ndarray, a: int, b: int, n: int, rules: Variety) -> list[int]:
     chosen = [a]
     for step in range(1, max(n, 2) - 1):
         f = step / (n - 1)
-        target = (1 - f) * U[a] + f * U[b]
+        target = ((1 - f) * U[a] + f * U[b]).astype(U.dtype)  # no upcast of all of U
         prev = chosen[-1]
-        cost = np.linalg.norm(U - target, axis=1) + np.linalg.norm(U - U[prev], axis=1)
-        order = np.argsort(cost, kind="stable")
-        fits = (int(i) for i in order if rules.allowed(int(i)))
-        first = next(fits, None)
-        if first is None:
+        # unit rows: |u - t|^2 = 1 + |t|^2 - 2 u.t, two matrix-vector products per step
+        to_line = np.sqrt(np.maximum(1 + target @ target - 2 * (U @ target), 0))
+        cost = to_line + np.sqrt(np.maximum(2 - 2 * (U @ U[prev]), 0))
+        got = _best_step(cost, prev, rules)
+        if got is None:
             break
-        got = first if not rules.same_artist(first, prev) else next(
-            (i for i in fits if not rules.same_artist(i, prev)), first)
         rules.take(got)
         chosen.append(got)
     return [*chosen, b]
+
+
+def _best_step(cost: np.ndarray, prev: int, rules: Variety) -> int | None:
+    """The cheapest allowed track not by prev's artist (by it, when nothing else is left).
+    The few cheapest first; the whole sort only when all of those are ruled out."""
+    few = min(len(cost), 64)
+    head = np.argpartition(cost, few - 1)[:few]
+    for whole in (False, True):
+        order = (np.argsort(cost, kind="stable") if whole else
+                 head[np.argsort(cost[head], kind="stable")])
+        fits = [int(i) for i in order if rules.allowed(int(i))]
+        other = next((i for i in fits if not rules.same_artist(i, prev)), None)
+        if other is not None:
+            return other
+        if whole and fits:
+            return fits[0]
+    return None
 
 
 def cosine_distance(U: np.ndarray, i: int, j: int) -> float:

@@ -72,7 +72,7 @@ class SimilarQueries:
         X = np.stack(mats)
         meta = [_meta(pool[p], rows.get(p)) for p in kept]
         U = (neighbours.unit_rows(X) if text is not None else
-             neighbours.cosine_space(X, seed=s.seed, pca_variance=s.pca_variance))
+             neighbours.cosine_space(X, pca_variance=s.pca_variance))
         rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
         first = [index[t.path] for t in seeds]
         if path:
