@@ -103,6 +103,8 @@ def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> No
 def similar(lib, opts, args, s: Settings) -> None:
     """`beet similar`: seeds from the query (or the two queries of --path, or none with --text),
     candidates the whole library; prints the playlist and where it went."""
+    if opts.count < 1:
+        raise ClusterError(f"-n must be at least 1, not {opts.count}")
     if opts.path and len(args) != 2:
         raise ClusterError("--path takes two queries, one per song: --path QUERY_A QUERY_B")
     if opts.text is None and not args:
