@@ -43,6 +43,9 @@ DEFAULTS: dict[str, object] = {
     "url_encode": False,
     "grouping": False,
     "auto": False,
+    # beet similar
+    "similar_per_artist": 3,
+    "similar_per_album": 3,
     # the daemon
     "watch_dirs": [],
     "poll": False,
@@ -89,6 +92,10 @@ class Settings:
     write_grouping: bool = DEFAULTS["grouping"]
     write_tags: bool = True  # into the files too: beets' own `write` option, set by front ends
 
+    # beet similar: at most this many tracks per artist / per album in one playlist; 0: no limit
+    similar_per_artist: int = DEFAULTS["similar_per_artist"]
+    similar_per_album: int = DEFAULTS["similar_per_album"]
+
     # Daemon
     import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library
 
@@ -114,6 +121,9 @@ class Settings:
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of "
                              f"{', '.join(BACKENDS)}")
+        if min(self.similar_per_artist, self.similar_per_album) < 0:
+            raise ValueError("similar_per_artist and similar_per_album must be 0 (no limit) "
+                             "or more")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
         try:
@@ -155,6 +165,8 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             path_prefix=str(c["path_prefix"] or ""), url_encode=bool(c["url_encode"]),
             library_root=library_root, write_grouping=bool(c["grouping"]),
             import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
+            similar_per_artist=int(c["similar_per_artist"]),
+            similar_per_album=int(c["similar_per_album"]),
         )
     except TypeError as exc:
         raise ValueError(str(exc)) from exc

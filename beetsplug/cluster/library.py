@@ -5,6 +5,7 @@ front ends turn what they see into calls on it. Tracks carry their beets item to
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
     place(tracks)      analyse -> nearest centre of the last run -> playlist line -> tags
     move(pairs), remove(paths)    the store and the playlists follow the files
+    similar(seeds, tracks)  a playlist grown from songs or words: similar.py, inherited
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ from .freshness import State
 from .log import log
 from .output import playlists
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
+from .similar import SimilarQueries
 from .store import Store
 
 Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
 
 
-class Library:
+class Library(SimilarQueries):
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)

@@ -71,7 +71,29 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("--html", action="store_true", default=False,
                      help="with --plot: also write a self-contained HTML page")
         cmd.func = self.command
-        return [cmd, clusterd_command()]
+        return [cmd, self._similar_command(), clusterd_command()]
+
+    def _similar_command(self) -> ui.Subcommand:
+        cmd = ui.Subcommand("similar", help="a playlist of the songs that sound closest to a "
+                            "song (or between two, or to words with the clap backend)")
+        p = cmd.parser
+        p.add_option("-n", "--count", type="int", default=25, help="tracks (default 25)")
+        p.add_option("--path", action="store_true", default=False,
+                     help="QUERY_A QUERY_B: a path stepping from one song to the other")
+        p.add_option("--text", metavar="WORDS", help="the songs nearest these words (clap)")
+        p.add_option("-o", "--output", metavar="FILE.m3u8", help="the playlist file")
+        p.add_option("-p", "--pretend", action="store_true", default=False,
+                     help="only print the playlist")
+        cmd.func = self.similar
+        return cmd
+
+    def similar(self, lib, opts, args) -> None:
+        from . import command  # heavy: only when it runs
+
+        try:
+            command.similar(lib, opts, args, self.settings())
+        except ClusterError as exc:
+            raise ui.UserError(f"similar: {exc}") from exc
 
     def settings(self, **overrides) -> Settings:
         return settings_from_config(self.config, **overrides).with_(write_tags=ui.should_write())

@@ -53,6 +53,7 @@ class ClapEmbedder(Embedder):
             raise EmbedderError(f"the clap backend needs transformers: {DEEP_EXTRA}")
         folder = resolve_model(model)  # before the slow transformers import: fail fast
         self.device = resolve_device(device)
+        self._folder, self._model, self._text = folder, model, None
         net, extractor = _load(folder, model)
         self._net = net.to(self.device).eval()
         self._mel = _LogMel(extractor, self.device)
@@ -79,6 +80,34 @@ class ClapEmbedder(Embedder):
                 out = self._net(input_features=features, is_longer=no_fusion).audio_embeds
             vectors = torch.nn.functional.normalize(out.float(), dim=-1)
         return Embedding(vectors.cpu().numpy().astype(np.float32))
+
+    def embed_text(self, words: str) -> np.ndarray:
+        """The text tower's unit vector for `words`, in the audio embeddings' space (`beet
+        similar --text`). The tower loads on first use: analysis never pays for it."""
+        if self._text is None:
+            self._text = _load_text(self._folder, self._model, self.device)
+        net, tokenizer = self._text
+        inputs = tokenizer([words], padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            out = net(**{k: v.to(self.device) for k, v in inputs.items()}).text_embeds
+            vector = torch.nn.functional.normalize(out.float(), dim=-1)[0]
+        return vector.cpu().numpy().astype(np.float32)
+
+
+def _load_text(folder: Path, model: str, device: torch.device) -> tuple[object, object]:
+    from transformers import AutoTokenizer, ClapTextModelWithProjection
+
+    try:
+        with _quiet_transformers():
+            net, info = ClapTextModelWithProjection.from_pretrained(
+                folder, local_files_only=True, output_loading_info=True)
+            tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise EmbedderError(f"CLAP model {model!r} has no usable text tower: {exc}") from exc
+    if info["missing_keys"] or info["mismatched_keys"]:
+        raise EmbedderError(f"CLAP model {model!r} has no text tower (its text weights are "
+                            "missing): --text needs a full CLAP checkpoint")
+    return net.to(device).eval(), tokenizer
 
 
 class _LogMel:

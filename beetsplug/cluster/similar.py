@@ -1,0 +1,123 @@
+"""`Library.similar`: the core's sequencing for playlists grown from songs or words. Library
+inherits it (library.py is at its size limit); the maths is neighbours.py, the file
+output/similar_playlist.py.
+
+    similar(seeds, tracks)  analyse new seeds -> the store's vectors of seeds + candidates, read
+                            once -> cosine space -> ranking (or a path, or words) -> variety
+                            rules -> one playlist file (not with pretend)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import neighbours
+from .errors import ClusterError
+from .output import playlists
+from .output.similar_playlist import file_name, write_similar
+from .records import AnalysisReport, Track
+
+if TYPE_CHECKING:
+    from .freshness import Row
+
+
+@dataclass(frozen=True)
+class Picked:
+    path: str
+    distance: float  # cosine distance: to the furthest seed, the words, or the step before
+    label: str  # "artist - title", or the file stem
+
+
+@dataclass
+class SimilarList:
+    name: str
+    tracks: list[Picked]
+    failed: int = 0  # candidates whose analysis failed: left out
+    unanalysed: int = 0  # candidates with no vector yet (never analysed): left out
+    report: AnalysisReport | None = None  # the seeds' analysis
+    file: Path | None = None  # None with pretend
+    candidates: int = 0  # tracks with a vector that could be chosen
+
+
+class SimilarQueries:
+    def similar(self, seeds: list[Track], tracks: list[Track], *, n: int, path: bool = False,
+                text: str | None = None, out: Path | None = None,
+                pretend: bool = False) -> SimilarList:
+        """The `n` tracks closest to all `seeds` (the first seed first); with `path`, `n` tracks
+        stepping from seeds[0] to seeds[-1]; with `text`, the tracks nearest the words (a
+        backend with a text tower). Candidates are `tracks` (plus the seeds)."""
+        s, emb = self.settings, self.embedder
+        if text is not None and not hasattr(emb, "embed_text"):
+            raise ClusterError(f"--text needs a backend with a text tower (clap); the {emb.name}"
+                               " backend has none")
+        if path and (len(seeds) != 2 or seeds[0].path == seeds[1].path):
+            raise ClusterError("a path needs two different songs")
+        report = self.analyse(seeds) if seeds else None
+        pool = {t.path: t for t in [*seeds, *tracks]}
+        kept, mats = self.store.matrix(sorted(pool), emb.name, emb.version)
+        rows = self.store.rows(emb.name)
+        index = {p: i for i, p in enumerate(kept)}
+        for t in seeds:
+            if t.path not in index:
+                error = rows[t.path].error if t.path in rows else "not found"
+                raise ClusterError(f"the song {_label(t)} has no vector: {error}")
+        failed = sum(1 for p in pool if p not in index and p in rows and rows[p].error)
+        if not kept:
+            raise ClusterError("no analysed tracks to choose from; run `beet cluster` first")
+        X = np.stack(mats)
+        meta = [_meta(pool[p], rows.get(p)) for p in kept]
+        U = (neighbours.unit_rows(X) if text is not None else
+             neighbours.cosine_space(X, pca_variance=s.pca_variance))
+        rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
+        first = [index[t.path] for t in seeds]
+        if path:
+            chosen = neighbours.walk(U, first[0], first[1], n, rules)
+            dist = [0.0, *(neighbours.cosine_distance(U, i, j) for i, j in pairwise(chosen))]
+            name = f"{_title(seeds[0])} to {_title(seeds[1])}"
+        else:
+            if text is not None:
+                scores = U @ neighbours.unit_rows(emb.embed_text(text)[None].astype(np.float64))[0]
+                name = f"Sounds like {text}"
+            else:
+                scores = neighbours.seed_scores(U, first)
+                more = f" and {len(seeds) - 1} more" if len(seeds) > 1 else ""
+                name = f"Similar to {_title(seeds[0])}{more}"
+            order = np.argsort(-scores, kind="stable")
+            chosen = neighbours.pick((int(i) for i in order), n, rules, start=first[:1])
+            dist = [max(0.0, 1.0 - float(scores[i])) for i in chosen]
+        picked = [Picked(kept[i], d, _label(pool[kept[i]])) for i, d in zip(chosen, dist)]
+        result = SimilarList(name, picked, failed, len(pool) - len(kept) - failed, report,
+                             candidates=len(kept))
+        if not pretend:
+            target = Path(out) if out else Path(file_name(name) + self.path_style.suffix)
+            if target.parent == Path("."):
+                target = s.playlist_dir / target
+            entries = [playlists.Entry(Path(p.path), pool[p.path].duration, p.label)
+                       for p in picked]
+            result.file = write_similar(target, name, entries, self.path_style)
+        return result
+
+
+def _meta(t: Track, row: Row | None) -> neighbours.Meta:
+    f = t.fields or {}
+
+    def low(*keys: str) -> str | None:
+        value = next((f[k] for k in keys if f.get(k)), None)
+        return str(value).strip().lower() or None if value else None
+
+    album = low("album")
+    return neighbours.Meta(low("artist"), album and f"{low('albumartist', 'artist')}\0{album}",
+                           low("title"), row.fingerprint if row else None)
+
+
+def _title(t: Track) -> str:
+    return str((t.fields or {}).get("title") or Path(t.path).stem)
+
+
+def _label(t: Track) -> str:
+    return t.title or Path(t.path).stem
