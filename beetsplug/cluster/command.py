@@ -11,7 +11,7 @@ from pathlib import Path
 
 from beets import ui
 
-from .beets_items import field_label, item_path, strays, track_of
+from .beets_items import field_label, item_path, read_tracks, strays, track_of
 from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
@@ -122,7 +122,7 @@ def similar(lib, opts, args, s: Settings) -> None:
     core = Library(s)
     try:
         got = core.similar([_similar_track(i) for i in seed_items],
-                           [_similar_track(i) for i in lib.items()], n=opts.count,
+                           read_tracks(lib), n=opts.count,
                            path=opts.path, text=opts.text, pretend=opts.pretend,
                            out=Path(opts.output) if opts.output else None)
     finally:

@@ -1,0 +1,34 @@
+"""beets items as the core's tracks: the bulk read gives what building each Item would."""
+
+from __future__ import annotations
+
+import os
+
+from beets import library
+from conftest import copy_clips, pick_clips
+
+from beetsplug.cluster.beets_items import item_path, read_tracks, track_of
+
+
+def test_read_tracks_matches_the_items_without_building_them(tmp_path, emotify):
+    music = tmp_path / "music"
+    clips = copy_clips(pick_clips(per_genre=1), music)
+    outside = tmp_path / "elsewhere" / os.fsdecode(b"odd \xff.mp3")  # beets stores it absolute
+    outside.parent.mkdir()
+    outside.write_bytes(clips[0].read_bytes())
+    lib = library.Library(str(tmp_path / "library.db"), str(music))
+    try:
+        with lib.music_dir_context():
+            for path in [*clips, outside]:
+                item = library.Item.from_path(os.fsencode(path))
+                item.artist, item.album = f"artist {len(lib.items())}", "an album"
+                lib.add(item)
+        items = sorted(lib.items(), key=lambda i: i.id)
+        bulk = sorted(read_tracks(lib), key=lambda t: t.item_id)
+    finally:
+        lib._close()
+    assert [t.path for t in bulk] == [item_path(i) for i in items]
+    assert {t.path for t in bulk} == {str(p) for p in [*clips, outside]}
+    for t, item in zip(bulk, items):
+        assert t.title == track_of(item).title and t.duration == track_of(item).duration
+        assert t.fields["artist"] == item.artist and t.fields["album"] == "an album"
