@@ -71,8 +71,8 @@ def write_playlists(
             raise PlaylistError(f"refusing to overwrite {target}: not written by beets-cluster")
     texts = {}
     for name, target in targets.items():
-        lines = [_entry_lines(e, style, folder) for e in playlists[name]]
-        texts[target] = _render(name, [ln for ln in lines if ln])
+        lines = [entry_lines(e, style, folder) for e in playlists[name]]
+        texts[target] = render(name, [ln for ln in lines if ln])
     temps: dict[Path, Path] = {}
     try:
         for target, text in texts.items():
@@ -96,12 +96,17 @@ def read_playlist(path: Path) -> list[str]:
 
 
 def is_ours(path: Path) -> bool:
+    return has_marker(path, MARKER)
+
+
+def has_marker(path: Path, marker: str) -> bool:
+    """Whether `marker` stands alone on one of the file's first three lines."""
     try:
         with open(path, "rb") as f:
             head = f.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return False
-    return MARKER in split_lines(head)[:3]
+    return marker in split_lines(head)[:3]
 
 
 def add_entry(
@@ -110,14 +115,14 @@ def add_entry(
     style: PathStyle = PLAYLIST_RELATIVE,
 ) -> bool:
     """Append one entry to playlist `path` (created if missing); False if it was already there."""
-    lines = _entry_lines(entry, style, path.parent)
+    lines = entry_lines(entry, style, path.parent)
     if lines is None:
         return False
     files.make_folder(path.parent)
     blocks = _read_ours(path) if path.exists() else []
     if any(b[-1] == lines[-1] for b in blocks):
         return False
-    files.write_if_changed(path, _render(path.stem, blocks + [lines]))
+    files.write_if_changed(path, render(path.stem, blocks + [lines]))
     return True
 
 
@@ -171,7 +176,7 @@ def _moved(block: Block, lines: dict[str, str | None]) -> Block | None:
 Block = list[str]  # optional #EXTINF line, then the entry line
 
 
-def _entry_lines(entry: Entry, style: PathStyle, folder: Path) -> Block | None:
+def entry_lines(entry: Entry, style: PathStyle, folder: Path) -> Block | None:
     line = style.format(entry.path, folder)
     if line is None:
         return None
@@ -179,8 +184,8 @@ def _entry_lines(entry: Entry, style: PathStyle, folder: Path) -> Block | None:
     return [f"#EXTINF:{secs},{one_line(entry.title)}", line]
 
 
-def _render(name: str, blocks: list[Block]) -> str:
-    head = ["#EXTM3U", f"#PLAYLIST:{one_line(name)}", MARKER]
+def render(name: str, blocks: list[Block], marker: str = MARKER) -> str:
+    head = ["#EXTM3U", f"#PLAYLIST:{one_line(name)}", marker]
     return "\n".join(head + [ln for b in blocks for ln in b]) + "\n"
 
 
@@ -213,7 +218,7 @@ def _rewrite_all(folder: Path, change) -> list[Path]:
         blocks = _read_ours(path)
         new = [b2 for b in blocks if (b2 := change(b)) is not None]
         if new != blocks:
-            files.atomic_write(path, _render(path.stem, new))
+            files.atomic_write(path, render(path.stem, new))
             changed.append(path)
     return changed
 

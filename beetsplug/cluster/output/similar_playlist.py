@@ -7,30 +7,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import files
-from .paths import PathStyle, PlaylistError, one_line, split_lines
-from .playlists import MARKER, Entry, _entry_lines
+from .paths import PathStyle, PlaylistError, one_line
+from .playlists import MARKER, Entry, entry_lines, has_marker, render
 
 SIMILAR_MARKER = f"{MARKER} similar"
-_HEAD_BYTES = 4096
 
 
 def is_similar(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_HEAD_BYTES).decode("utf-8", errors="replace")
-    except OSError:
-        return False
-    return SIMILAR_MARKER in split_lines(head)[:3]
+    return has_marker(path, SIMILAR_MARKER)
 
 
 def write_similar(path: Path, name: str, entries: list[Entry], style: PathStyle) -> Path:
     """Write (or replace) one similar playlist, atomically; never a file someone else wrote."""
     if path.exists() and not is_similar(path):
         raise PlaylistError(f"refusing to overwrite {path}: not a beets-cluster similar playlist")
-    blocks = [b for e in entries if (b := _entry_lines(e, style, path.parent))]
-    head = ["#EXTM3U", f"#PLAYLIST:{one_line(name)}", SIMILAR_MARKER]
+    blocks = [b for e in entries if (b := entry_lines(e, style, path.parent))]
     files.make_folder(path.parent)
-    files.write_if_changed(path, "\n".join(head + [ln for b in blocks for ln in b]) + "\n")
+    files.write_if_changed(path, render(name, blocks, SIMILAR_MARKER))
     return path
 
 
