@@ -38,6 +38,26 @@ def copy_clips(clips: list[Path], dest: Path) -> list[Path]:
     return out
 
 
+def clustered_folder(tmp_path: Path, per_genre: int):
+    """A music folder of real clips clustered once (k=2) through the core, as a first run the
+    daemon places new files by; returns the Settings and the clips."""
+    from beetsplug.cluster.config import Settings
+    from beetsplug.cluster.library import Library
+    from beetsplug.cluster.records import Track
+
+    music = tmp_path / "music"
+    settings = Settings(n_clusters=2, workers=1, store_path=tmp_path / "cluster.db",
+                        playlist_dir=music / "Playlists", library_root=music)
+    clips = copy_clips(pick_clips(per_genre=per_genre), music)
+    core, tracks = Library(settings), [Track(str(p)) for p in clips]
+    try:
+        core.analyse(tracks)
+        core.recluster(tracks)
+    finally:
+        core.close()
+    return settings, clips
+
+
 @pytest.fixture
 def no_thread_leaks():
     """The test stops every thread it started (as watchdog's own tests/conftest.py checks)."""

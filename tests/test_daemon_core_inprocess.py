@@ -12,13 +12,10 @@ from beets import library
 from clusterd.beets_items import find_items
 from clusterd.handler import CoreHandler
 from clusterd.service import Options, Service
-from conftest import copy_clips, pick_clips
+from conftest import clustered_folder, copy_clips, pick_clips
 
-from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError
-from beetsplug.cluster.library import Library
 from beetsplug.cluster.output import playlists
-from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Analysis, Store
 
 pytestmark = pytest.mark.usefixtures("no_thread_leaks")
@@ -84,15 +81,8 @@ def test_find_items_waits_for_an_import_to_commit(tmp_path, emotify):
 
 
 def test_the_real_core_in_process_places_follows_and_leaks_no_threads(tmp_path, emotify):
-    music = tmp_path / "music"
-    settings = Settings(n_clusters=2, workers=1, store_path=tmp_path / "cluster.db",
-                        playlist_dir=music / "Playlists", library_root=music)
-    first = copy_clips(pick_clips(per_genre=2), music)  # a first run to place new files by
-    store = Store(settings.store_path)
-    pipe, tracks = Library(settings, store), [Track(str(p)) for p in first]
-    pipe.analyse(tracks)
-    pipe.recluster(tracks)
-    store.close()
+    settings, first = clustered_folder(tmp_path, per_genre=2)  # a first run to place by
+    music = settings.library_root
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
     handler = CoreHandler(lib, settings)

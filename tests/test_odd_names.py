@@ -13,13 +13,9 @@ import mutagen
 import pytest
 from beets import library
 from clusterd.handler import CoreHandler
-from conftest import copy_clips, pick_clips
+from conftest import clustered_folder, pick_clips
 
-from beetsplug.cluster.config import Settings
-from beetsplug.cluster.library import Library
 from beetsplug.cluster.output.paths import readable
-from beetsplug.cluster.records import Track
-from beetsplug.cluster.store import Store
 
 NOT_UTF8 = os.fsdecode(b"old rip \xff\xfe.mp3")
 HOSTILE = (NOT_UTF8, "a\u2028/etc/passwd.mp3", "x\x85#EXTINF:99,INJECTED.mp3")
@@ -78,15 +74,8 @@ def test_beet_cluster_handles_names_that_are_not_utf8_or_hold_line_breaks(beets_
 
 @pytest.mark.slow
 def test_the_daemon_places_and_catches_up_with_such_names(tmp_path, emotify, caplog):
-    music = tmp_path / "music"
-    settings = Settings(n_clusters=2, workers=1, store_path=tmp_path / "cluster.db",
-                        playlist_dir=music / "Playlists", library_root=music)
-    first = copy_clips(pick_clips(per_genre=1), music)  # a first run to place new files by
-    store = Store(settings.store_path)
-    pipe, tracks = Library(settings, store), [Track(str(p)) for p in first]
-    pipe.analyse(tracks)
-    pipe.recluster(tracks)
-    store.close()
+    settings, first = clustered_folder(tmp_path, per_genre=1)  # a first run to place by
+    music = settings.library_root
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
     handler = CoreHandler(lib, settings)
