@@ -50,7 +50,7 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
     for name, words in expected.items():
         assert words in failed[name], (name, failed[name])
     assert report.analysed == len(tracks)
-    stored = {os.path.basename(p): e for p, e in store.failures("handcrafted")}
+    stored = {os.path.basename(p): r.error for p, r in store.rows("handcrafted").items() if r.error}
     assert stored == failed
     run = pipe.plan(tracks)  # the good files still make clusters
     assert sorted(run.assignments) == sorted(str(p) for p in good)

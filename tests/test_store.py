@@ -43,7 +43,7 @@ def test_upsert_matrix_and_versions(tmp_path):
     assert store.matrix(["/a"], "handcrafted", "2") == ([], [])  # never mix versions
     assert {p: (r.size, r.mtime, r.version) for p, r in store.rows("handcrafted").items()} == {
         p: (10, 1.5, "1") for p in ("/a", "/b", "/c")}
-    assert store.failures("handcrafted") == [("/c", "bad")]
+    assert {p: r.error for p, r in store.rows("handcrafted").items() if r.error} == {"/c": "bad"}
 
 
 def test_move_carries_vectors_and_assignments(tmp_path):

@@ -146,11 +146,6 @@ class Store:
             self.db.execute(f"DELETE FROM assignments WHERE {where}", args)
         return gone
 
-    def failures(self, backend: str) -> list[tuple[str, str]]:
-        rows = self.db.execute("SELECT path, error FROM tracks WHERE backend = ? AND error IS NOT "
-                               "NULL ORDER BY path", [backend])
-        return [(_dec(p), e) for p, e in rows]
-
     def matrix(self, paths: list[str], backend: str, version: str,
                windows: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Stored vectors (or window matrices) for those paths that have one, in the given order.
