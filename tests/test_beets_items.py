@@ -7,10 +7,11 @@ import os
 from beets import library
 from conftest import copy_clips, pick_clips
 
-from beetsplug.cluster.beets_items import item_path, read_tracks, track_of
+from beetsplug.cluster.beets_items import item_path, track_of
+from beetsplug.cluster.item_table import read_table
 
 
-def test_read_tracks_matches_the_items_without_building_them(tmp_path, emotify):
+def test_read_table_matches_the_items_without_building_them(tmp_path, emotify):
     music = tmp_path / "music"
     clips = copy_clips(pick_clips(per_genre=1), music)
     outside = tmp_path / "elsewhere" / os.fsdecode(b"odd \xff.mp3")  # beets stores it absolute
@@ -24,10 +25,12 @@ def test_read_tracks_matches_the_items_without_building_them(tmp_path, emotify):
                 item.artist, item.album = f"artist {len(lib.items())}", "an album"
                 lib.add(item)
         items = sorted(lib.items(), key=lambda i: i.id)
-        bulk = sorted(read_tracks(lib), key=lambda t: t.item_id)
+        table = read_table(lib)
+        bulk = sorted(table.values(), key=lambda t: t.item_id)
     finally:
         lib._close()
     assert [t.path for t in bulk] == [item_path(i) for i in items]
+    assert len(table) == len(items) and all(item_path(i) in table for i in items)
     assert {t.path for t in bulk} == {str(p) for p in [*clips, outside]}
     for t, item in zip(bulk, items):
         assert t.title == track_of(item).title and t.duration == track_of(item).duration

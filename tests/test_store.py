@@ -51,7 +51,7 @@ def test_move_carries_vectors_and_assignments(tmp_path):
     store.save([analysis("/old", [1, 2])])
     run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1},
                          [("/old", 1, 0.5, "C")])
-    store.move("/old", "/new")
+    store.move_many([("/old", "/new")])
     assert store.matrix(["/new"], "handcrafted", "1")[0] == ["/new"]
     assert store.assignments(run) == {"/new": (1, 0.5, "C")}
     assert store.find_moved(10, 1.5, "handcrafted", "1") == ["/new"]
@@ -131,7 +131,7 @@ def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
     run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1}, [(odd, 1, 0.5, "C")])
     assert store.assignment(run, odd) == (1, 0.5, "C")
     moved = os.fsdecode(b"/m/d\xff\xfe/y\xfe.mp3")
-    store.move(odd, moved)
+    store.move_many([(odd, moved)])
     assert store.assignments(run) == {moved: (1, 0.5, "C")}
     assert store.row(odd, "handcrafted") is None
     # the folder's prefix is compared as bytes: `/m/d\xff\xfe` takes its files, not `/m/dz.mp3`

@@ -98,21 +98,3 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
             written(item_path(item))
         changed += 1
     return changed
-
-
-def read_tracks(lib) -> list[Track]:
-    """Every item as a Track with artist, album and title, read in one SQL query: building a
-    beets Item each costs tens of seconds on 100k tracks. For reading only (no write-back)."""
-    from beets.library import Item
-
-    path_type = Item._type("path")  # beets keeps paths under its directory relative
-    with lib.music_dir_context(), lib.transaction() as tx:
-        rows = tx.query("SELECT id, path, artist, title, album, albumartist, length FROM items")
-        paths = [path_type.from_sql(r[1]) for r in rows]
-    out = []
-    for (item_id, _, artist, title, album, albumartist, length), path in zip(rows, paths):
-        label = " - ".join(x for x in (artist, title) if x) or None
-        fields = {"artist": artist or None, "album": album or None,
-                  "albumartist": albumartist or None, "title": title or None}
-        out.append(Track(os.fsdecode(path), item_id, length or None, label, fields))
-    return out

@@ -6,12 +6,11 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from beets import ui
 
-from .beets_items import field_label, item_path, read_tracks, strays, track_of
+from .beets_items import field_label, item_path, strays, track_of
 from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
@@ -20,7 +19,7 @@ from .log import log
 from .output import files, playlists
 from .output.file_tags import CLUSTER
 from .progress import Progress
-from .records import AnalysisReport, ClusterRun, Track
+from .records import AnalysisReport, ClusterRun
 from .text import plural
 
 
@@ -98,51 +97,6 @@ def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> No
         log.warning("{}", exc)
     finally:
         core.close()
-
-
-def similar(lib, opts, args, s: Settings) -> None:
-    """`beet similar`: seeds from the query (or the two queries of --path, or none with --text),
-    candidates the whole library; prints the playlist and where it went."""
-    if opts.count < 1:
-        raise ClusterError(f"-n must be at least 1, not {opts.count}")
-    if opts.path and len(args) != 2:
-        raise ClusterError("--path takes two queries, one per song: --path QUERY_A QUERY_B")
-    if opts.text is None and not args:
-        raise ClusterError("name a song (a query), two with --path, or words with --text")
-    if opts.path:  # each argument one query (its own beets query string), its first track
-        found = [list(lib.items([q])) for q in args]
-        for query, items in zip(args, found):
-            if not items:
-                raise ClusterError(f"the query {query!r} matched no track")
-        seed_items = [items[0] for items in found]
-    else:
-        seed_items = list(lib.items(args)) if args else []
-        if args and not seed_items:
-            raise ClusterError("the query matched no tracks")
-    core = Library(s)
-    try:
-        got = core.similar([_similar_track(i) for i in seed_items],
-                           read_tracks(lib), n=opts.count,
-                           path=opts.path, text=opts.text, pretend=opts.pretend,
-                           out=Path(opts.output) if opts.output else None)
-    finally:
-        core.close()
-    if got.report and got.report.analysed:
-        ui.print_(f"similar: analysed {plural(got.report.analysed, 'new song')} first")
-    if got.failed or got.unanalysed:
-        ui.print_(f"similar: left out {plural(got.failed, 'track')} whose analysis failed and "
-                  f"{got.unanalysed} not analysed yet (`beet cluster` analyses them)")
-    ui.print_(f"similar: {got.name} ({plural(len(got.tracks), 'track')} of {got.candidates})")
-    for pos, p in enumerate(got.tracks, 1):
-        ui.print_(f"{pos:>3}  {p.distance:.3f}  {p.label}")
-    ui.print_(f"similar: wrote {got.file}" if got.file else
-              "similar: --pretend: no playlist written")
-
-
-def _similar_track(item) -> Track:
-    t = track_of(item)  # the variety rules need artist and album too
-    extra = {k: item.get(k) or None for k in ("artist", "album", "albumartist", "title")}
-    return dataclasses.replace(t, fields={**(t.fields or {}), **extra})
 
 
 def print_report(r: AnalysisReport) -> None:

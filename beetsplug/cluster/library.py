@@ -6,6 +6,10 @@ front ends turn what they see into calls on it. Tracks carry their beets item to
     place(tracks)      analyse -> nearest centre of the last run -> playlist line -> tags
     move(pairs), remove(paths)    the store and the playlists follow the files
     similar(seeds, tracks)  a playlist grown from songs or words: similar.py, inherited
+    last_run, evaluate, draw      judging a recorded run: judging.py, inherited
+
+The clustering (scikit-learn) and the decoders are imported where they are used: `beet similar`
+on a library that is analysed needs neither, and would pay seconds to load them.
 """
 
 from __future__ import annotations
@@ -15,13 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from . import beets_items, embedders, freshness
-from .analysis.audio import fingerprint
-from .analysis.jobs import make_jobs
-from .analysis.workers import run_jobs
-from .clustering import recorded
-from .clustering.plan import nearest, plan
 from .config import Settings
 from .freshness import State
+from .judging import RunJudging
 from .log import log
 from .output import playlists
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
@@ -31,7 +31,7 @@ from .store import Store
 Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
 
 
-class Library(SimilarQueries):
+class Library(SimilarQueries, RunJudging):
     def __init__(self, settings: Settings, store: Store | None = None):
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)
@@ -61,8 +61,10 @@ class Library(SimilarQueries):
     def analyse(self, tracks: list[Track], *, force: bool = False,
                 progress: Progress | None = None) -> AnalysisReport:
         """Analyse what the store does not know yet; moves and tag-only edits keep vectors."""
+        from .analysis.audio import fingerprint
+
         emb, keep_windows = self.embedder, self.settings.aggregate == "chunk_level"
-        rows = self.store.rows(emb.name)
+        rows = self.store.rows(emb.name, [t.path for t in tracks])
         report = AnalysisReport(total=len(tracks))
         todo: list[tuple[Track, os.stat_result]] = []
         for t in tracks:
@@ -95,6 +97,9 @@ class Library(SimilarQueries):
 
     def _run(self, todo: list[tuple[Track, os.stat_result]], tracks: list[Track],
              progress: Progress | None) -> list[tuple[str, str | None]]:
+        from .analysis.jobs import make_jobs
+        from .analysis.workers import run_jobs
+
         s, emb = self.settings, self.embedder
         hints = [t.duration for t in tracks if t.duration] or self.store.durations(emb.name)
         jobs = make_jobs([(t.path, st, t.item_id) for t, st in todo], s, emb,
@@ -138,6 +143,8 @@ class Library(SimilarQueries):
 
     def plan(self, tracks: list[Track]) -> ClusterRun:
         """The run these tracks would make; nothing is written."""
+        from .clustering.plan import plan
+
         return plan(tracks, self.store, self.embedder, self.settings)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = ()) -> ClusterRun:
@@ -181,6 +188,8 @@ class Library(SimilarQueries):
         if stale:  # changed music: its old line goes, wherever the new one lands
             playlists.remove_entries(self.settings.playlist_dir, stale, style=self.path_style)
         info = {t.path: t for t in tracks}
+        from .clustering.plan import nearest
+
         out.assigned = nearest(run, self.store, emb, list(info))
         for path, assignment in out.assigned.items():
             self.store.assign(run["id"], path, *assignment)
@@ -228,20 +237,6 @@ class Library(SimilarQueries):
         playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in sorted(gone)],
                                  style=self.path_style)
         return sorted(gone)
-
-    # -- judging the last run -----------------------------------------------------------------
-
-    def last_run(self) -> dict:
-        return recorded.last_run(self.store, self.settings.backend)
-
-    def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
-                 label_field: str = "label") -> dict:
-        """The measures of a recorded run (external ones against `truth`: path -> label)."""
-        return recorded.evaluate(self.store, run, truth, label_field)
-
-    def draw(self, run: dict, out: Path, projection: str = "pca",
-             html: bool = False) -> list[Path]:
-        return recorded.draw(self.store, run, out, projection, html)
 
 
 def _entry(path: str, track: Track | None) -> playlists.Entry:

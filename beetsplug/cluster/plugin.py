@@ -88,10 +88,10 @@ class ClusterPlugin(BeetsPlugin):
         return cmd
 
     def similar(self, lib, opts, args) -> None:
-        from . import command  # heavy: only when it runs
+        from . import similar_command  # only when it runs
 
         try:
-            command.similar(lib, opts, args, self.settings())
+            similar_command.similar(lib, opts, args, self.settings())
         except ClusterError as exc:
             raise ui.UserError(f"similar: {exc}") from exc
 

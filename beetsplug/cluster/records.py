@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .clustering.choose_k import KScan
+if TYPE_CHECKING:  # not at run time: it would import scikit-learn for every front end
+    from .clustering.choose_k import KScan
 
 Assignment = tuple[int, float, str]  # (cluster number, distance to its centre, playlist name)
 

@@ -9,6 +9,7 @@ output/similar_playlist.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -45,12 +46,14 @@ class SimilarList:
 
 
 class SimilarQueries:
-    def similar(self, seeds: list[Track], tracks: list[Track], *, n: int, path: bool = False,
+    def similar(self, seeds: list[Track], tracks: Mapping[str, Track] | Iterable[Track], *,
+                n: int, path: bool = False,
                 text: str | None = None, out: Path | None = None,
                 pretend: bool = False) -> SimilarList:
         """The `n` tracks closest to all `seeds` (the first seed first); with `path`, `n` tracks
         stepping from seeds[0] to seeds[-1]; with `text`, the tracks nearest the words (a
-        backend with a text tower). Candidates are `tracks` (plus the seeds)."""
+        backend with a text tower). Candidates are `tracks` (plus the seeds); as a mapping
+        path -> Track, only the Tracks the rules look at are taken out of it."""
         s, emb = self.settings, self.embedder
         if text is not None and not hasattr(emb, "embed_text"):
             raise ClusterError(f"--text needs a backend with a text tower (clap); the {emb.name}"
@@ -58,19 +61,25 @@ class SimilarQueries:
         if path and (len(seeds) != 2 or seeds[0].path == seeds[1].path):
             raise ClusterError("a path needs two different songs")
         report = self.analyse(seeds) if seeds else None
-        pool = {t.path: t for t in [*seeds, *tracks]}
-        kept, mats = self.store.matrix(sorted(pool), emb.name, emb.version)
-        rows = self.store.rows(emb.name)
+        others = tracks if isinstance(tracks, Mapping) else {t.path: t for t in tracks}
+        own = {t.path: t for t in seeds}
+
+        def track(p: str) -> Track:
+            return own[p] if p in own else others[p]
+
+        pool = [*own, *(p for p in others if p not in own)]  # the library's order: stable
+        kept, X = self.store.vectors(pool, emb.name, emb.version)
         index = {p: i for i, p in enumerate(kept)}
         for t in seeds:
             if t.path not in index:
-                error = rows[t.path].error if t.path in rows else "not found"
+                row = self.store.row(t.path, emb.name)
+                error = row.error if row else "not found"
                 raise ClusterError(f"the song {_label(t)} has no vector: {error}")
-        failed = sum(1 for p in pool if p not in index and p in rows and rows[p].error)
+        failed = len({p for p in self.store.failed(emb.name) if p in own or p in others}
+                     - index.keys())
         if not kept:
             raise ClusterError("no analysed tracks to choose from; run `beet cluster` first")
-        X = np.stack(mats)
-        meta = [_meta(pool[p], rows.get(p)) for p in kept]
+        meta = _LazyMeta(kept, track, lambda p: self.store.row(p, emb.name))
         U = (neighbours.unit_rows(X) if text is not None else
              neighbours.cosine_space(X, pca_variance=s.pca_variance))
         rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
@@ -90,17 +99,36 @@ class SimilarQueries:
             order = np.argsort(-scores, kind="stable")
             chosen = neighbours.pick((int(i) for i in order), n, rules, start=first[:1])
             dist = [max(0.0, 1.0 - float(scores[i])) for i in chosen]
-        picked = [Picked(kept[i], d, _label(pool[kept[i]])) for i, d in zip(chosen, dist)]
+        picked = [Picked(kept[i], d, _label(track(kept[i]))) for i, d in zip(chosen, dist)]
         result = SimilarList(name, picked, failed, len(pool) - len(kept) - failed, report,
                              candidates=len(kept))
         if not pretend:
             target = Path(out) if out else Path(file_name(name) + self.path_style.suffix)
             if target.parent == Path("."):
                 target = s.playlist_dir / target
-            entries = [playlists.Entry(Path(p.path), pool[p.path].duration, p.label)
+            entries = [playlists.Entry(Path(p.path), track(p.path).duration, p.label)
                        for p in picked]
             result.file = write_similar(target, name, entries, self.path_style)
         return result
+
+
+class _LazyMeta(Sequence):
+    """Each candidate's Meta when the variety rules first ask: they read a few hundred of
+    100k candidates, so their store rows (the fingerprints) are read one by one."""
+
+    def __init__(self, paths: list[str], track: Callable[[str], Track],
+                 row_of: Callable[[str], Row | None]):
+        self.paths, self.track, self.row_of = paths, track, row_of
+        self.known: dict[int, neighbours.Meta] = {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> neighbours.Meta:
+        if i not in self.known:
+            p = self.paths[i]
+            self.known[i] = _meta(self.track(p), self.row_of(p))
+        return self.known[i]
 
 
 def _meta(t: Track, row: Row | None) -> neighbours.Meta:

@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -24,12 +24,13 @@ from .errors import StoreError, sqlite_errors, store_error
 from .freshness import Row
 from .records import Analysis
 from .store_schema import MIGRATIONS
+from .store_vectors import VectorReads, _dec, _enc
 
 BUSY_TIMEOUT_MS = 30_000
 
 
 @sqlite_errors
-class Store:
+class Store(VectorReads):
     def __init__(self, path: Path | str):
         self.path = Path(path)
         try:
@@ -63,9 +64,11 @@ class Store:
     _ROW = ("SELECT path, size, mtime, version, error, fingerprint, windows IS NOT NULL "
             "FROM tracks WHERE backend = ?")
 
-    def rows(self, backend: str) -> dict[str, Row]:
-        """Every file's row for this backend: what the freshness rule reads, for a whole run."""
-        return {_dec(p): Row(*rest) for p, *rest in self.db.execute(self._ROW, [backend])}
+    def rows(self, backend: str, paths: list[str] | None = None) -> dict[str, Row]:
+        """The rows the freshness rule reads for a whole run: every file's for this backend,
+        or those of `paths` (a few seeds: read by path, not the whole table)."""
+        found = self._select(self._ROW, [backend], paths)
+        return {_dec(p): Row(*rest) for p, *rest in found}
 
     def row(self, path: str, backend: str) -> Row | None:
         """One file's row: the same rule, for one file the daemon saw change."""
@@ -87,10 +90,15 @@ class Store:
             with self.db.atomic():
                 self.db["tracks"].upsert_all(rows, pk=("path", "backend"))
 
-    def durations(self, backend: str) -> list[float]:
-        rows = self.db.execute("SELECT duration FROM tracks WHERE backend = ? AND duration > 0",
+    def failed(self, backend: str) -> set[str]:
+        """The files whose analysis failed (as they were then): few, so read whole."""
+        rows = self.db.execute("SELECT path FROM tracks WHERE backend = ? AND error IS NOT NULL",
                                [backend])
-        return [r[0] for r in rows]
+        return {_dec(r[0]) for r in rows}
+
+    def durations(self, backend: str) -> list[float]:
+        sql = "SELECT duration FROM tracks WHERE backend = ? AND duration > 0"
+        return [r[0] for r in self.db.execute(sql, [backend])]
 
     def find_moved(self, size: int, mtime: float, backend: str, version: str) -> list[str]:
         """Paths of current rows for a file with this size and mtime (a rename keeps both)."""
@@ -98,10 +106,6 @@ class Store:
             "SELECT path FROM tracks WHERE size = ? AND mtime = ? AND backend = ? AND version = ?",
             [size, mtime, backend, version])
         return [_dec(r[0]) for r in rows]
-
-    def move(self, old: str, new: str) -> None:
-        """Carry a file's rows (every backend) and its assignments to its new path."""
-        self.move_many([(old, new)])
 
     def restamp(self, path: str) -> None:
         """The file changed only by our own tag write: keep its analyses valid."""
@@ -115,10 +119,9 @@ class Store:
                                                     "ORDER BY path", [backend])]
 
     def move_many(self, pairs: Iterable[tuple[str, str]]) -> None:
-        """Several moves at once, as one rename: a swap (a->b, b->a) keeps both vectors.
-
-        Every old row first goes to a name no file can have (NUL), then to its new path.
-        """
+        """Carry files' rows (every backend) and assignments to their new paths, as one rename:
+        a swap (a->b, b->a) keeps both vectors. Every old row goes to a name no file can have
+        (NUL) first, then to its new path."""
         pairs = [(_enc(old), _enc(new)) for old, new in pairs]
         with self.db.atomic():
             for i, (old, _) in enumerate(pairs):
@@ -145,39 +148,6 @@ class Store:
             self.db.execute(f"DELETE FROM tracks WHERE {where}", args)
             self.db.execute(f"DELETE FROM assignments WHERE {where}", args)
         return gone
-
-    def matrix(self, paths: list[str], backend: str, version: str,
-               windows: bool = False) -> tuple[list[str], list[np.ndarray]]:
-        """Stored vectors (or window matrices) for those paths that have one, in the given order.
-
-        A raw cursor + np.frombuffer: row dicts are ~3x slower on big libraries.
-        """
-        column = "windows" if windows else "vector"
-        found: dict[str, np.ndarray] = {}
-        for chunk in _chunks(paths, 500):
-            marks = ",".join("?" * len(chunk))
-            cur = self.db.conn.execute(
-                # `+`: look rows up by path (the primary key); on the (backend, version) index
-                # SQLite would scan every row of the backend once per chunk (quadratic).
-                f"SELECT path, {column}, dim FROM tracks WHERE +backend = ? AND +version = ? "
-                f"AND error IS NULL AND {column} IS NOT NULL AND path IN ({marks})",
-                [backend, version, *map(_enc, chunk)])
-            for path, blob, dim in cur:
-                arr = np.frombuffer(blob, dtype=np.float32)
-                found[_dec(path)] = arr.reshape(-1, dim) if windows else arr
-        kept = [p for p in paths if p in found]
-        return kept, [found[p] for p in kept]
-
-    def tags(self, paths: list[str], backend: str, version: str) -> dict[str, np.ndarray]:
-        out = {}
-        for chunk in _chunks(paths, 500):
-            marks = ",".join("?" * len(chunk))
-            for path, blob in self.db.conn.execute(
-                    f"SELECT path, tags FROM tracks WHERE +backend = ? AND +version = ? "
-                    f"AND tags IS NOT NULL AND path IN ({marks})",
-                    [backend, version, *map(_enc, chunk)]):
-                out[_dec(path)] = np.frombuffer(blob, dtype=np.float32)
-        return out
 
     def set_tag_names(self, backend: str, version: str, names: tuple[str, ...]) -> None:
         with self.db.atomic():
@@ -225,19 +195,5 @@ class Store:
                                           pk=("run_id", "path"))
 
 
-def _enc(path: str) -> bytes:
-    return os.fsencode(path)
-
-
-def _dec(path: bytes | str) -> str:
-    # str too: rows a version-2 store wrote are migrated, but a test may insert TEXT directly
-    return os.fsdecode(path)
-
-
 def _blob(a: np.ndarray | None) -> bytes | None:
     return None if a is None else np.ascontiguousarray(a, dtype=np.float32).tobytes()
-
-
-def _chunks(items: list[str], n: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), n):
-        yield items[i : i + n]

@@ -27,13 +27,13 @@ def run_space(store: Store, run: dict) -> tuple[list[str], np.ndarray, np.ndarra
     assigned = store.assignments(run["id"])
     if not assigned:
         raise ClusterError(f"run {run['id']} has no tracks")
-    paths, vecs = store.matrix(sorted(assigned), run["backend"], run["version"])
+    paths, X = store.vectors(sorted(assigned), run["backend"], run["version"])
     if not paths:
         raise ClusterError("the vectors of the last run are gone (re-analysed with another "
                            "version?); run `beet cluster` again")
     numbers = np.array([assigned[p][0] for p in paths])
     names = {assigned[p][0]: assigned[p][2] for p in paths}
-    return paths, Model.from_bytes(run["model"]).transform(np.stack(vecs)), numbers, names
+    return paths, Model.from_bytes(run["model"]).transform(X), numbers, names
 
 
 def evaluate(store: Store, run: dict, truth: Mapping[str, object] | None = None,

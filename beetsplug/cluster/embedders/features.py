@@ -16,7 +16,6 @@ they lowered clustering quality on emotify-dev (see scripts/benchmark.py and REA
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
 from .feature_plan import (
     BLOCK,
@@ -28,6 +27,7 @@ from .feature_plan import (
     SAMPLE_RATE,
     WINDOW_SECONDS,
     Plan,
+    contrast_edges,
 )
 from .feature_plan import plan as plan_for
 
@@ -39,7 +39,7 @@ _EPS = 1e-10
 
 def feature_names(sr: int = SAMPLE_RATE) -> tuple[str, ...]:
     """One name per column of `window_features` at this sample rate."""
-    n_bands = len(plan_for(sr).bands)
+    n_bands = len(contrast_edges(sr)) - 1
     names = [f"mfcc{i}_mean" for i in range(N_MFCC)]
     names += ["mfcc_log_var_total", "mfcc_log_var_timbre"]
     names += [f"mfcc{i}_var_share" for i in range(1, N_MFCC)]
@@ -169,6 +169,8 @@ def _chroma(power: np.ndarray, plan: Plan) -> np.ndarray:
 
 def _spectrum(windows: np.ndarray, plan: Plan) -> np.ndarray:
     """The one power spectrogram (n, frames, bins) float32 everything else reads."""
+    import scipy.fft  # on first use: `beet similar` names this backend without computing it
+
     spec = scipy.fft.rfft(_frames(windows, plan) * plan.window, axis=2)
     return spec.real**2 + spec.imag**2
 

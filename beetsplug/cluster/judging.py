@@ -1,0 +1,27 @@
+"""`Library.last_run`, `evaluate` and `draw`: judging a recorded run (clustering/recorded.py).
+Library inherits them; scikit-learn and matplotlib load only when one is called."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class RunJudging:
+    def last_run(self) -> dict:
+        from .clustering import recorded
+
+        return recorded.last_run(self.store, self.settings.backend)
+
+    def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
+                 label_field: str = "label") -> dict:
+        """The measures of a recorded run (external ones against `truth`: path -> label)."""
+        from .clustering import recorded
+
+        return recorded.evaluate(self.store, run, truth, label_field)
+
+    def draw(self, run: dict, out: Path, projection: str = "pca",
+             html: bool = False) -> list[Path]:
+        from .clustering import recorded
+
+        return recorded.draw(self.store, run, out, projection, html)
