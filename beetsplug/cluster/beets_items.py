@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from pathlib import Path
 
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files
@@ -48,16 +49,59 @@ def track_of(item) -> Track:
 
 
 def write_back(tracks: Iterable[Track], assignments: Mapping[str, Assignment], *, write: bool,
-               grouping: bool, written: Callable[[str], None] | None = None) -> int:
+               grouping: bool, written: Callable[[str], None] | None = None,
+               lib=None) -> int:
     """Each track's cluster (or none, where the run has none for it) into beets and the file;
-    returns how many changed. `written(path)` follows each file write."""
-    tracks = list(tracks)
-    changed = apply_assignments([t.item for t in tracks if t.item is not None], assignments,
-                                write=write, grouping=grouping, written=written)
+    returns how many changed. `written(path)` follows each file write. Tracks read in bulk
+    (an id, no Item) need `lib`: their Items are built for those that change, and no other."""
+    items, by_id, files = [], [], []
+    for t in tracks:
+        if t.item is not None:
+            items.append(t.item)
+        elif t.item_id is not None and lib is not None:
+            by_id.append(t)
+        else:
+            files.append(t.path)
+    if by_id:
+        items += changing_items(lib, by_id, assignments, grouping)
+    with lib.transaction() if lib is not None else nullcontext():  # one commit for them all
+        changed = apply_assignments(items, assignments, write=write, grouping=grouping,
+                                    written=written)
     if write:  # no beets item to hold them: the file is their only place
-        changed += tag_files([t.path for t in tracks if t.item is None], assignments,
-                             grouping=grouping, written=written)
+        changed += tag_files(files, assignments, grouping=grouping, written=written)
     return changed
+
+
+def changing_items(lib, tracks: list[Track], assignments: Mapping[str, Assignment],
+                   grouping: bool) -> list:
+    """The beets Items of those tracks whose cluster fields the assignments change, found by
+    comparing the stored values in one query (apply_assignments' rule: 0 and "" are none)."""
+    from beets.dbcore.query import MatchQuery, OrQuery
+
+    with lib.transaction() as tx:
+        flex = tx.query("SELECT entity_id, key, value FROM item_attributes WHERE key IN (?, ?)",
+                        [CLUSTER, PLAYLIST])
+        groups = dict(tx.query("SELECT id, grouping FROM items")) if grouping else {}
+    now: dict[int, dict] = {}
+    for item_id, key, value in flex:
+        now.setdefault(item_id, {})[key] = value
+    ids = []
+    for t in tracks:
+        found = assignments.get(t.path)
+        have = now.get(t.item_id, {})
+        if (_number(have.get(CLUSTER)), have.get(PLAYLIST) or None) != (
+                (found[0], found[2]) if found else (None, None)) or (
+                grouping and found and groups.get(t.item_id) != found[2]):
+            ids.append(t.item_id)
+    return [item for i in range(0, len(ids), 500)
+            for item in lib.items(OrQuery([MatchQuery("id", n) for n in ids[i : i + 500]]))]
+
+
+def _number(value) -> int | None:
+    try:
+        return int(value) or None
+    except (TypeError, ValueError):
+        return None
 
 
 def strays(known: Iterable[str], stored: Iterable[str], roots: Iterable[Path]) -> list[Track]:

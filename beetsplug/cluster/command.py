@@ -14,20 +14,26 @@ from .beets_items import field_label, item_path, strays, track_of
 from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
+from .item_table import read_clustered, read_tracks
 from .library import Library
 from .log import log
 from .output import files, playlists
-from .output.file_tags import CLUSTER
 from .progress import Progress
-from .records import AnalysisReport, ClusterRun
+from .records import AnalysisReport, ClusterRun, Track
 from .text import plural
 
 
-def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
+def query_tracks(lib, query) -> list[Track]:
+    """The query's tracks, read in bulk; beets Items only for a query beets matches in Python."""
+    found = read_tracks(lib, query)
+    return found if found is not None else [track_of(i) for i in lib.items(query)]
+
+
+def run(lib, with_items: list[Track], s: Settings, opts, *,
+        whole_library: bool = False) -> None:
     """Analyse, then recluster (or only show, with --pretend). `whole_library` (no query):
     the files the daemon placed without beets are clustered too."""
-    with_items = [track_of(i) for i in items]
-    core = Library(s)
+    core = Library(s, beets=lib)
     try:
         tracks = with_items + (strays([t.path for t in with_items],
                                       core.store.paths(core.embedder.name), [s.library_root])
@@ -39,8 +45,7 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
             print_summary(core.plan(tracks))
             ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        earlier = [track_of(i) for i in lib.items(f"{CLUSTER}:0..")]  # cleared if now in none
-        run = core.recluster(tracks, others=earlier)
+        run = core.recluster(tracks, others=read_clustered(lib))  # cleared if now in none
         if opts.output:
             files.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")
@@ -49,7 +54,7 @@ def run(lib, items, s: Settings, opts, *, whole_library: bool = False) -> None:
         core.close()
 
 
-def judge_last(items, s: Settings, opts) -> None:
+def judge_last(lib, query, s: Settings, opts) -> None:
     """--evaluate and --plot on the last run of the configured backend."""
     core = Library(s)
     try:
@@ -57,7 +62,7 @@ def judge_last(items, s: Settings, opts) -> None:
         if opts.evaluate:
             truth = None
             if opts.labels:
-                truth = {item_path(i): field_label(i, opts.labels) for i in items}
+                truth = {item_path(i): field_label(i, opts.labels) for i in lib.items(query)}
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
             ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:

@@ -1,32 +1,69 @@
-"""The beets library's items read in bulk SQL, never as beets Items: building an Item (or
-even a Track) per row costs seconds at 100k tracks. For reading only; the write-back goes
-through beets_items."""
+"""The beets library's items read in bulk SQL, never as beets Items: building an Item (or even a
+Track) per row costs seconds at 100k tracks. For reading only; the write-back goes through
+beets_items, which builds Items for the tracks that change and for no other."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from .beets_items import LIST_FIELDS, NAME_FIELDS
 from .records import Track
+
+_TAGS = ("artist", "title", "album", "albumartist")  # what `beet similar`'s variety rules read
+
+
+def read_tracks(lib, query: Sequence[str] = ()) -> list[Track] | None:
+    """The query's items as Tracks (with the fields playlists are named by), in one SQL query
+    with beets' own clause for the query. None for a query beets matches in Python (a flexible
+    field such as `cluster:3`, an album's field): the caller reads beets Items then."""
+    from beets.library import Item, parse_query_parts
+
+    with lib.music_dir_context():
+        parsed, _ = parse_query_parts(list(query), Item)
+        where, values = parsed.clause()
+        if where is None or parsed.field_names - set(Item._fields):
+            return None
+        reader = _Reader(lib, NAME_FIELDS)
+        return [reader.track(row) for row in reader.select(f"WHERE {where}", values)]
+
+
+def read_clustered(lib) -> list[Track]:
+    """The items that hold a cluster now (an earlier run's members), as path and id: the
+    query `cluster:0..` would build a beets Item for each to match it in Python."""
+    from beets.library import Item
+
+    from .output.file_tags import CLUSTER
+
+    with lib.music_dir_context(), lib.transaction():
+        rows = _cursor(lib).execute(
+            "SELECT id, path FROM items WHERE id IN "
+            "(SELECT entity_id FROM item_attributes WHERE key = ?)", [CLUSTER]).fetchall()
+        absolute = _expander(Item._type("path").from_sql)
+        return [Track(os.fsdecode(absolute(path)), item_id) for item_id, path in rows]
+
+
+def read_table(lib) -> ItemTable:
+    """Every item of the library: its path and id in one query, the rest when asked for."""
+    from beets.library import Item
+
+    with lib.music_dir_context(), lib.transaction():
+        rows = _cursor(lib).execute("SELECT id, path FROM items").fetchall()
+        absolute = _expander(Item._type("path").from_sql)
+        ids = {os.fsdecode(absolute(path)): item_id for item_id, path in rows}
+    return ItemTable(_Reader(lib, _TAGS), ids)
 
 
 class ItemTable(Mapping):
-    """path -> Track of every item. Paths and ids are read at once, the rest of a Track when
-    it is asked for: `beet similar` reads every path but the tags of a few hundred tracks."""
+    """path -> Track of every item, each Track read when it is asked for: `beet similar` reads
+    every path but the tags of a few hundred tracks."""
 
-    def __init__(self, lib, ids: dict[str, int]):
-        self._lib, self._ids = lib, ids
+    def __init__(self, reader: _Reader, ids: dict[str, int]):
+        self._reader, self._ids = reader, ids
 
     def __getitem__(self, path: str) -> Track:
-        item_id = self._ids[path]
-        found = _cursor(self._lib).execute(
-            "SELECT length, artist, title, album, albumartist FROM items WHERE id = ?",
-            [item_id]).fetchone()
-        length, artist, title, album, albumartist = found or (None,) * 5
-        label = " - ".join(x for x in (artist, title) if x) or None
-        fields = {"artist": artist or None, "album": album or None,
-                  "albumartist": albumartist or None, "title": title or None}
-        return Track(path, item_id, length or None, label, fields)
+        rows = self._reader.select("WHERE id = ?", [self._ids[path]])
+        return self._reader.track(rows[0]) if rows else Track(path, self._ids[path])
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._ids)
@@ -38,14 +75,40 @@ class ItemTable(Mapping):
         return path in self._ids
 
 
-def read_table(lib) -> ItemTable:
-    """Every item of the library: its path and id in one query."""
-    from beets.library import Item
+class _Reader:
+    """Rows of the items table -> Tracks, with `fields` as beets_items.track_of gives them:
+    None for beets' empty values, a list field (beets 2.14's `genres`) by its first value."""
 
-    with lib.music_dir_context(), lib.transaction():
-        rows = _cursor(lib).execute("SELECT id, path FROM items").fetchall()
-        absolute = _expander(Item._type("path").from_sql)
-        return ItemTable(lib, {os.fsdecode(absolute(path)): item_id for item_id, path in rows})
+    def __init__(self, lib, fields: Sequence[str]):
+        from beets.library import Item
+
+        self.lib, self.fields = lib, tuple(fields)
+        known = set(Item._fields)
+        self.sources = {f: [c for c in (f, LIST_FIELDS.get(f)) if c and c in known]
+                        for f in self.fields}
+        extra = sorted({c for cs in self.sources.values() for c in cs} - {"artist", "title"})
+        self.columns = ["id", "path", "length", "artist", "title", *extra]
+        self.types = {c: Item._type(c) for c in self.columns}
+        self.absolute = _expander(self.types["path"].from_sql)
+
+    def select(self, where: str, values: Sequence) -> list[tuple]:
+        with self.lib.music_dir_context(), self.lib.transaction():
+            return _cursor(self.lib).execute(
+                f"SELECT {', '.join(self.columns)} FROM items {where}", list(values)).fetchall()
+
+    def track(self, row: tuple) -> Track:
+        raw = dict(zip(self.columns, row))
+        label = " - ".join(x for x in (raw["artist"], raw["title"]) if x) or None
+        fields = {f: next((v for c in cs if (v := self._value(c, raw[c])) is not None), None)
+                  for f, cs in self.sources.items()}
+        return Track(os.fsdecode(self.absolute(raw["path"])), raw["id"], raw["length"] or None,
+                     label, fields)
+
+    def _value(self, column: str, raw):
+        value = self.types[column].from_sql(raw) if raw is not None else None
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        return None if value in ("", 0) else value
 
 
 _NOT_PLAIN = (b"", b"/", b".")  # an absolute path, a `.` or `..` first, or none

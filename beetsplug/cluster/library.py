@@ -32,9 +32,10 @@ Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
 
 
 class Library(SimilarQueries, RunJudging):
-    def __init__(self, settings: Settings, store: Store | None = None):
+    def __init__(self, settings: Settings, store: Store | None = None, beets=None):
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)
+        self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
         self._embedder: embedders.Embedder | None = None
 
     def close(self) -> None:
@@ -202,7 +203,8 @@ class Library(SimilarQueries, RunJudging):
     def _write_back(self, tracks: Iterable[Track], assignments: Mapping[str, Assignment]) -> int:
         s = self.settings
         return beets_items.write_back(tracks, assignments, write=s.write_tags,
-                                      grouping=s.write_grouping, written=self.store.restamp)
+                                      grouping=s.write_grouping, written=self.store.restamp,
+                                      lib=self.beets)
 
     # -- the files moved or went --------------------------------------------------------------
 

@@ -102,17 +102,17 @@ class ClusterPlugin(BeetsPlugin):
         s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate,
                           method=opts.method)
         judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
-        items = list(lib.items(args))
-        if not items:
-            raise ui.UserError("cluster: the query matched no tracks")
         from . import command  # heavy (scikit-learn, librosa): only when clustering runs
 
+        tracks = command.query_tracks(lib, args)
+        if not tracks:
+            raise ui.UserError("cluster: the query matched no tracks")
         restore_signals = interrupt_on_signals()  # SIGTERM, SIGHUP: as Ctrl-C
         try:
             if not judge_only:
-                command.run(lib, items, s, opts, whole_library=not args)
+                command.run(lib, tracks, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
-                command.judge_last(items, s, opts)
+                command.judge_last(lib, args, s, opts)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt as exc:
