@@ -51,6 +51,7 @@ def build(root: Path, n: int, *, files: bool = False, config: dict | None = None
                      f"artist {i % 5000}") for i, p in enumerate(db_paths)))
     db.commit()
     db.close()
+    library.Library(str(root / "library.db"), str(music))._close()  # beets' migrations, now
     stats = _make_files(paths) if files else None
     _fill_store(root / "cluster.db", seed, paths, stats)
     settings = {"store": str(root / "cluster.db"), "playlist_dir": str(root / "playlists"),
