@@ -9,6 +9,8 @@ matches, so a run finds each one analysed and decodes nothing.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import sqlite3
@@ -37,7 +39,8 @@ def build(root: Path, n: int, *, files: bool = False, config: dict | None = None
     music.mkdir(parents=True)
     seed = music / "seed.mp3"
     shutil.copyfile(CLIP, seed)
-    lib = library.Library(str(root / "library.db"), str(music))
+    with contextlib.redirect_stdout(io.StringIO()):  # a new database: beets' migration notes
+        lib = library.Library(str(root / "library.db"), str(music))
     with lib.music_dir_context():
         seed_id = lib.add(library.Item.from_path(os.fsencode(seed)))
         to_sql = library.Item._type("path").to_sql
@@ -51,7 +54,6 @@ def build(root: Path, n: int, *, files: bool = False, config: dict | None = None
                      f"artist {i % 5000}") for i, p in enumerate(db_paths)))
     db.commit()
     db.close()
-    library.Library(str(root / "library.db"), str(music))._close()  # beets' migrations, now
     stats = _make_files(paths) if files else None
     _fill_store(root / "cluster.db", seed, paths, stats)
     settings = {"store": str(root / "cluster.db"), "playlist_dir": str(root / "playlists"),
