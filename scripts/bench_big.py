@@ -71,6 +71,27 @@ def daemon(root: Path) -> tuple[float, float, float]:
         proc.wait(30)
 
 
+def analysis_alone(tmp: Path) -> float:
+    """Seconds to analyse the new clip in a warm core with the daemon's settings (one worker),
+    a fresh store each time; the second of two runs, as the daemon's core is warm."""
+    from beetsplug.cluster.config import Settings
+    from beetsplug.cluster.library import Library
+    from beetsplug.cluster.records import Track
+
+    took = 0.0
+    for run in range(2):
+        clip = tmp / f"alone{run}" / "new.mp3"
+        clip.parent.mkdir()
+        shutil.copyfile(CLIP, clip)
+        core = Library(Settings(workers=CONFIG["workers"], store_path=clip.parent / "s.db",
+                                playlist_dir=clip.parent))
+        start = time.perf_counter()
+        core.analyse([Track(str(clip))])
+        took = time.perf_counter() - start
+        core.close()
+    return took
+
+
 def _wait_for(proc: subprocess.Popen, pattern: str) -> None:
     for line in proc.stderr:
         if re.search(pattern, line):
@@ -93,8 +114,8 @@ def main() -> None:
     ap.add_argument("--tracks", type=int, nargs="+", default=[10_000, 50_000, 100_000])
     args = ap.parse_args()
     print("| tracks | `beet ls` | first `beet cluster -n 12` | nothing changed | "
-          "daemon catch-up | daemon RSS | one new file placed |")
-    print("|---|---|---|---|---|---|---|")
+          "daemon catch-up | daemon RSS | one new file placed | its analysis alone |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in args.tracks:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -105,8 +126,9 @@ def main() -> None:
             first = timed(root, "-m", "beets", "cluster", "-n", "12")
             again = timed(root, "-m", "beets", "cluster", "-n", "12")
             caught_up, rss, placed = daemon(root)
+            alone = analysis_alone(root)
         print(f"| {n:,} | {ls} | {first} | {again} | {caught_up:.1f} s | {rss:.0f} MB "
-              f"| {placed:.1f} s |", flush=True)
+              f"| {placed:.2f} s | {alone:.2f} s |", flush=True)
 
 
 if __name__ == "__main__":
