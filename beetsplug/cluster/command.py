@@ -45,7 +45,7 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
             print_summary(core.plan(tracks))
             ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        run = core.recluster(tracks, others=read_clustered(lib))  # cleared if now in none
+        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks))  # cleared
         if opts.output:
             files.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")

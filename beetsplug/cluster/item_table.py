@@ -28,19 +28,21 @@ def read_tracks(lib, query: Sequence[str] = ()) -> list[Track] | None:
         return [reader.track(row) for row in reader.select(f"WHERE {where}", values)]
 
 
-def read_clustered(lib) -> list[Track]:
-    """The items that hold a cluster now (an earlier run's members), as path and id: the
-    query `cluster:0..` would build a beets Item for each to match it in Python."""
+def read_clustered(lib, besides: Sequence[Track] = ()) -> list[Track]:
+    """The items that hold a cluster now (an earlier run's members) other than `besides`, as
+    path and id: the query `cluster:0..` would build a beets Item for each to match it."""
     from beets.library import Item
 
     from .output.file_tags import CLUSTER
 
+    skip = {t.item_id for t in besides}
     with lib.music_dir_context(), lib.transaction():
         rows = _cursor(lib).execute(
             "SELECT id, path FROM items WHERE id IN "
             "(SELECT entity_id FROM item_attributes WHERE key = ?)", [CLUSTER]).fetchall()
         absolute = _expander(Item._type("path").from_sql)
-        return [Track(os.fsdecode(absolute(path)), item_id) for item_id, path in rows]
+        return [Track(os.fsdecode(absolute(path)), item_id) for item_id, path in rows
+                if item_id not in skip]
 
 
 def read_table(lib) -> ItemTable:
