@@ -33,7 +33,7 @@ MEASURES = ("nmi", "ari", "purity")
 
 
 def analysed(folder: Path, backend: str, labels: dict[str, str]) -> Analysed:
-    """One backend's vectors, windows and tags of a folder's clips, through Library.analyse.
+    """One backend's vectors and windows of a folder's clips, through Library.analyse.
 
     chunk_level keeps each clip's window vectors in the store too, which the pooling variants
     read; the track vector stored beside them is the one the default path clusters."""
@@ -46,12 +46,10 @@ def analysed(folder: Path, backend: str, labels: dict[str, str]) -> Analysed:
         emb = core.embedder
         kept, X = core.store.vectors(list(labels), emb.name, emb.version)
         _, windows = core.store.matrix(kept, emb.name, emb.version, windows=True)
-        tags = core.store.tags(kept, emb.name, emb.version)
     finally:
         core.close()
     print(f"{folder.name} {backend}: {len(kept)} clips ({report.analysed} analysed now)")
     return Analysed(kept, np.asarray(X, np.float64), windows,
-                    np.stack([tags[p] for p in kept]) if tags else None,
                     np.array([labels[p] for p in kept]))
 
 
@@ -65,7 +63,7 @@ class Scores:
 def score(space: Space, y: np.ndarray, seeds=SEEDS) -> Scores:
     """The clustering measures over the seeds, and P@10 in the space's neighbour rows."""
     k = len(set(y))
-    reduced = space.reduced or fit.reduce(space.X, pca_variance=space.pca_variance)
+    reduced = space.reduced()
     runs = [quality.external_measures(list(y), fit.fit(
         space.X, k, method=space.method, seed=seed, reduced=reduced).labels) for seed in seeds]
     means = {m: float(np.mean([r[m] for r in runs])) for m in MEASURES}
@@ -101,12 +99,12 @@ def main() -> None:
     rows: dict[str, dict[str, Scores]] = {}
     for folder in folders:
         labels = labelled_clips(folder)
-        data = {b: analysed(folder, b, labels) for b in {*backends, "handcrafted"}}
+        data = {b: analysed(folder, b, labels) for b in backends}
         for variant in VARIANTS:
             if variant.backend not in backends or (args.variant and
                                                    variant.name not in args.variant):
                 continue
-            space = variant.build(data)
+            space = variant.build(data[variant.backend])
             rows.setdefault(f"{variant.backend} · {variant.name}", {})[folder.name] = (
                 score(space, data[variant.backend].y))
     print(f"\nk = number of labels; NMI mean ± std, ARI and purity means over seeds "

@@ -3,7 +3,6 @@ the matrix the core's fit clusters (and the space the neighbours are ranked in).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,6 +10,7 @@ import numpy as np
 
 from beetsplug.cluster import neighbours
 from beetsplug.cluster.clustering.fit import Reduced, reduce
+from beetsplug.cluster.embedders.base import pool
 
 
 @dataclass(frozen=True)
@@ -18,9 +18,8 @@ class Analysed:
     """One backend's analysis of one folder, in the order of `paths`."""
 
     paths: list[str]
-    X: np.ndarray  # (n, dim) the stored track vectors (the mean of the windows)
+    X: np.ndarray  # (n, vector_dim) the stored track vectors, pooled as the backend pools
     windows: list[np.ndarray]  # per clip (n_windows, dim)
-    tags: np.ndarray | None  # (n, n_tags) mean tag probabilities, if the model has tags
     y: np.ndarray  # labels
 
 
@@ -29,11 +28,12 @@ class Space:
     X: np.ndarray
     method: str = "kmeans"
     pca_variance: float = 0.95
-    reduced: Reduced | None = None  # given: fit clusters these rows instead of reducing X
+    unit_rows: bool = True  # the clustering space's rows to unit length (fit.reduce)
+
+    def reduced(self) -> Reduced:
+        return reduce(self.X, pca_variance=self.pca_variance, unit_rows=self.unit_rows)
 
     def neighbour_rows(self) -> np.ndarray:
-        if self.reduced is not None:
-            return neighbours.unit_rows(self.reduced.P)
         return neighbours.cosine_space(self.X, pca_variance=self.pca_variance)
 
 
@@ -41,66 +41,34 @@ class Space:
 class Variant:
     backend: str
     name: str
-    build: Callable[[dict[str, Analysed]], Space]
+    build: Callable[[Analysed], Space]
 
 
-def unit_after(space: Space) -> Space:
-    """Rows to unit length after standardise + PCA: KMeans on the sphere (spherical KMeans),
-    in the very space `beet similar` measures cosines in."""
-    r = reduce(space.X, pca_variance=space.pca_variance)
-    return dataclasses.replace(space, reduced=dataclasses.replace(
-        r, P=neighbours.unit_rows(r.P).astype(np.float64)))
+def pooled(a: Analysed, how: str) -> np.ndarray:
+    """Each clip's window vectors pooled as the backends pool them (embedders.base.pool)."""
+    return np.stack([pool(w, how) for w in a.windows]).astype(np.float64)
 
 
-def mean_std(a: Analysed) -> np.ndarray:
-    """Mean and spread (std) of each clip's window vectors, side by side."""
-    return np.stack([np.concatenate([w.mean(axis=0), w.std(axis=0)]) for w in a.windows])
-
-
-def fused(blocks: list[np.ndarray], pca_variance: float = 0.95) -> Space:
-    """Each block standardised and reduced on its own, scaled to unit total variance so that
-    neither block outweighs the other by its number of columns, then side by side."""
-    parts = []
-    for B in blocks:
-        P = reduce(B, pca_variance=pca_variance).P
-        parts.append(P / np.sqrt(P.var(axis=0).sum()))
-    P = np.hstack(parts)
-    d = P.shape[1]
-    r = Reduced(P, np.zeros(d), np.ones(d), np.eye(d), np.zeros(d))
-    return Space(P, reduced=r)
-
-
-def aligned(data: dict[str, Analysed], backend: str, other: str) -> np.ndarray:
-    """`other`'s vectors in the order of `backend`'s clips."""
-    at = {p: i for i, p in enumerate(data[other].paths)}
-    return data[other].X[[at[p] for p in data[backend].paths]]
-
-
-def _for(backend: str) -> list[Variant]:
+def _for(backend: str, default_pooling: str) -> list[Variant]:
+    """Today's path (mean pooling, no unit rows), each change alone, the new default, and the
+    amount of PCA on the new default."""
     def v(name: str, build: Callable[[Analysed], Space]) -> Variant:
-        return Variant(backend, name, lambda data: build(data[backend]))
+        return Variant(backend, name, build)
 
+    other = "mean" if default_pooling == "mean_std" else "mean_std"
+    new = f"{default_pooling} + unit rows"
     return [
-        v("today (mean, PCA 0.95)", lambda a: Space(a.X)),
-        v("L2 rows before scaling", lambda a: Space(neighbours.unit_rows(a.X).astype(float))),
-        v("L2 rows after PCA (spherical)", lambda a: unit_after(Space(a.X))),
-        v("PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
-        v("PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
-        v("no PCA", lambda a: Space(a.X, pca_variance=1.0)),
-        v("mean+std pooling", lambda a: Space(mean_std(a))),
-        v("mean+std + L2 after", lambda a: unit_after(Space(mean_std(a)))),
-        v("autoencoder", lambda a: Space(a.X, method="autoencoder")),
-        v("vae", lambda a: Space(a.X, method="vae")),
+        v("before: mean, PCA 0.95", lambda a: Space(pooled(a, "mean"), unit_rows=False)),
+        v("mean + unit rows", lambda a: Space(pooled(a, "mean"))),
+        v("mean_std", lambda a: Space(pooled(a, "mean_std"), unit_rows=False)),
+        v(f"{other} + unit rows", lambda a: Space(pooled(a, other))),
+        v(f"NEW DEFAULT: {new}", lambda a: Space(a.X)),
+        v(f"{new}, PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
+        v(f"{new}, PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
+        v(f"{new}, no PCA", lambda a: Space(a.X, pca_variance=1.0)),
+        v(f"{new}, -m autoencoder", lambda a: Space(a.X, method="autoencoder")),
+        v(f"{new}, -m vae", lambda a: Space(a.X, method="vae")),
     ]
 
 
-VARIANTS: list[Variant] = [
-    *_for("handcrafted"),
-    *_for("musicnn"),
-    Variant("musicnn", "fused with handcrafted", lambda d: fused(
-        [d["musicnn"].X, aligned(d, "musicnn", "handcrafted")])),
-    Variant("musicnn", "fused with its tags", lambda d: fused([d["musicnn"].X,
-                                                                d["musicnn"].tags])),
-    Variant("musicnn", "fused with tags + handcrafted", lambda d: fused(
-        [d["musicnn"].X, d["musicnn"].tags, aligned(d, "musicnn", "handcrafted")])),
-]
+VARIANTS: list[Variant] = [*_for("handcrafted", "mean_std"), *_for("musicnn", "mean")]
