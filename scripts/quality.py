@@ -8,8 +8,11 @@ an earlier run), at k = the number of labels, once per seed of SEEDS. Printed pe
 nearest neighbours with its label in the cosine space `beet similar` ranks by
 (neighbours.cosine_space; it has no seed).
 
-    python scripts/quality.py [--folder DIR ...] [--backend handcrafted --backend musicnn]
-                              [--variant NAME ...]
+    python scripts/quality.py [--folder DIR ...] [--backend handcrafted --backend musicnn
+                              --backend musicnn:MSD_vgg] [--variant NAME ...]
+
+A backend is a name or name:model. Given musicnn and musicnn:MSD_vgg, a row puts the two
+models' vectors side by side too.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from emotify import EMOTIFY, GAMES, REPO, labelled_clips
 from neighbours import precision_at
-from quality_variants import VARIANTS, Analysed, Space
+from quality_variants import Analysed, Space, side_by_side, variants
 
 from beetsplug.cluster.clustering import fit, quality
 from beetsplug.cluster.config import Settings
@@ -32,14 +35,16 @@ SEEDS = tuple(range(10))  # fixed: every variant meets the same KMeans starts
 MEASURES = ("nmi", "ari", "purity")
 
 
-def analysed(folder: Path, backend: str, labels: dict[str, str]) -> Analysed:
+def analysed(folder: Path, spec: str, labels: dict[str, str]) -> Analysed:
     """One backend's vectors and windows of a folder's clips, through Library.analyse.
 
     chunk_level keeps each clip's window vectors in the store too, which the pooling variants
     read; the track vector stored beside them is the one the default path clusters."""
-    store_path = REPO / "bench-out" / "quality" / f"{folder.name}-{backend}.db"
-    s = Settings(backend=backend, aggregate="chunk_level", workers=2, store_path=store_path,
-                 playlist_dir=store_path.parent / "playlists", write_tags=False)
+    backend, _, model = spec.partition(":")
+    store_path = REPO / "bench-out" / "quality" / f"{folder.name}-{spec.replace(':', '-')}.db"
+    s = Settings(backend=backend, model=model or None, aggregate="chunk_level", workers=2,
+                 store_path=store_path, playlist_dir=store_path.parent / "playlists",
+                 write_tags=False)
     core = Library(s)
     try:
         report = core.analyse([Track(p) for p in labels])
@@ -48,9 +53,9 @@ def analysed(folder: Path, backend: str, labels: dict[str, str]) -> Analysed:
         _, windows = core.store.matrix(kept, emb.name, emb.version, windows=True)
     finally:
         core.close()
-    print(f"{folder.name} {backend}: {len(kept)} clips ({report.analysed} analysed now)")
+    print(f"{folder.name} {spec}: {len(kept)} clips ({report.analysed} analysed now)")
     return Analysed(kept, np.asarray(X, np.float64), windows,
-                    np.array([labels[p] for p in kept]))
+                    np.array([labels[p] for p in kept]), emb.pooling)
 
 
 @dataclass(frozen=True)
@@ -94,19 +99,21 @@ def main() -> None:
     ap.add_argument("--backend", action="append", default=None)
     ap.add_argument("--variant", action="append", default=None, help="a name of VARIANTS")
     args = ap.parse_args()
-    folders = args.folder or [EMOTIFY, GAMES]
+    folders = [f.resolve() for f in args.folder or [EMOTIFY, GAMES]]  # stored paths: absolute
     backends = args.backend or ["handcrafted", "musicnn"]
     rows: dict[str, dict[str, Scores]] = {}
     for folder in folders:
         labels = labelled_clips(folder)
         data = {b: analysed(folder, b, labels) for b in backends}
-        for variant in VARIANTS:
-            if variant.backend not in backends or (args.variant and
-                                                   variant.name not in args.variant):
-                continue
-            space = variant.build(data[variant.backend])
-            rows.setdefault(f"{variant.backend} · {variant.name}", {})[folder.name] = (
-                score(space, data[variant.backend].y))
+        for spec, a in data.items():
+            for variant in variants(a.pooling):
+                if not args.variant or variant.name in args.variant:
+                    rows.setdefault(f"{spec} · {variant.name}", {})[folder.name] = (
+                        score(variant.build(a), a.y))
+        if {"musicnn", "musicnn:MSD_vgg"} <= set(data):
+            pair = [data["musicnn"], data["musicnn:MSD_vgg"]]
+            rows.setdefault("MSD_musicnn and MSD_vgg side by side · unit rows", {})[
+                folder.name] = score(side_by_side(pair), pair[0].y)
     print(f"\nk = number of labels; NMI mean ± std, ARI and purity means over seeds "
           f"{SEEDS[0]}-{SEEDS[-1]}; P@10 in the `beet similar` space\n")
     print(table(rows, [f.name for f in folders]))

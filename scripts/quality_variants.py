@@ -21,6 +21,7 @@ class Analysed:
     X: np.ndarray  # (n, vector_dim) the stored track vectors, pooled as the backend pools
     windows: list[np.ndarray]  # per clip (n_windows, dim)
     y: np.ndarray  # labels
+    pooling: str  # the backend's default pooling (Embedder.pooling)
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,6 @@ class Space:
 
 @dataclass(frozen=True)
 class Variant:
-    backend: str
     name: str
     build: Callable[[Analysed], Space]
 
@@ -49,26 +49,29 @@ def pooled(a: Analysed, how: str) -> np.ndarray:
     return np.stack([pool(w, how) for w in a.windows]).astype(np.float64)
 
 
-def _for(backend: str, default_pooling: str) -> list[Variant]:
-    """Today's path (mean pooling, no unit rows), each change alone, the new default, and the
-    amount of PCA on the new default."""
-    def v(name: str, build: Callable[[Analysed], Space]) -> Variant:
-        return Variant(backend, name, build)
+def variants(default_pooling: str) -> list[Variant]:
+    """Both poolings with and without unit rows (mean without them is the path before; the
+    backend's pooling with them its new default), then PCA amounts and methods on the new
+    default."""
+    def combo(how: str, unit: bool) -> Variant:
+        name = f"{how}{' + unit rows' if unit else ''}"
+        name = ("before: " if (how, unit) == ("mean", False) else
+                "NEW DEFAULT: " if (how, unit) == (default_pooling, True) else "") + name
+        return Variant(name, lambda a: Space(pooled(a, how), unit_rows=unit))
 
-    other = "mean" if default_pooling == "mean_std" else "mean_std"
     new = f"{default_pooling} + unit rows"
     return [
-        v("before: mean, PCA 0.95", lambda a: Space(pooled(a, "mean"), unit_rows=False)),
-        v("mean + unit rows", lambda a: Space(pooled(a, "mean"))),
-        v("mean_std", lambda a: Space(pooled(a, "mean_std"), unit_rows=False)),
-        v(f"{other} + unit rows", lambda a: Space(pooled(a, other))),
-        v(f"NEW DEFAULT: {new}", lambda a: Space(a.X)),
-        v(f"{new}, PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
-        v(f"{new}, PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
-        v(f"{new}, no PCA", lambda a: Space(a.X, pca_variance=1.0)),
-        v(f"{new}, -m autoencoder", lambda a: Space(a.X, method="autoencoder")),
-        v(f"{new}, -m vae", lambda a: Space(a.X, method="vae")),
+        *(combo(how, unit) for how in ("mean", "mean_std") for unit in (False, True)),
+        Variant(f"{new}, PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
+        Variant(f"{new}, PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
+        Variant(f"{new}, no PCA", lambda a: Space(a.X, pca_variance=1.0)),
+        Variant(f"{new}, -m autoencoder", lambda a: Space(a.X, method="autoencoder")),
+        Variant(f"{new}, -m vae", lambda a: Space(a.X, method="vae")),
     ]
 
 
-VARIANTS: list[Variant] = [*_for("handcrafted", "mean_std"), *_for("musicnn", "mean")]
+def side_by_side(parts: list[Analysed]) -> Space:
+    """Two backends' vectors of the same clips next to each other (standardised together)."""
+    at = [{p: i for i, p in enumerate(a.paths)} for a in parts]
+    return Space(np.hstack([a.X[[where[p] for p in parts[0].paths]]
+                            for a, where in zip(parts, at)]))
