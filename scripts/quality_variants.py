@@ -51,17 +51,22 @@ def pooled(a: Analysed, how: str) -> np.ndarray:
 
 def variants(default_pooling: str) -> list[Variant]:
     """Both poolings with and without unit rows (mean without them is the path before; the
-    backend's pooling with them its new default), then PCA amounts and methods on the new
-    default."""
+    backend's pooling with them its new default), PCA amounts on the path before and on the
+    new default, and the other methods on the new default."""
     def combo(how: str, unit: bool) -> Variant:
         name = f"{how}{' + unit rows' if unit else ''}"
         name = ("before: " if (how, unit) == ("mean", False) else
                 "NEW DEFAULT: " if (how, unit) == (default_pooling, True) else "") + name
         return Variant(name, lambda a: Space(pooled(a, how), unit_rows=unit))
 
+    def before_pca(amount: float) -> Variant:
+        return Variant(f"before, PCA {amount:g}" if amount < 1 else "before, no PCA",
+                       lambda a: Space(pooled(a, "mean"), pca_variance=amount, unit_rows=False))
+
     new = f"{default_pooling} + unit rows"
     return [
         *(combo(how, unit) for how in ("mean", "mean_std") for unit in (False, True)),
+        *(before_pca(amount) for amount in (0.8, 0.9, 1.0)),
         Variant(f"{new}, PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
         Variant(f"{new}, PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
         Variant(f"{new}, no PCA", lambda a: Space(a.X, pca_variance=1.0)),
