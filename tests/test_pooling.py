@@ -50,3 +50,20 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
         assert core.analyse([Track(clip)]).cached == 1  # the new version is kept
     finally:
         core.close()
+
+
+def test_a_chunk_level_run_of_a_pooled_backend_is_judged_in_its_windows_space(tmp_path, emotify):
+    clips = [str(p) for p in pick_clips(per_genre=2)]
+    settings = Settings(workers=1, store_path=tmp_path / "cluster.db", aggregate="chunk_level",
+                        n_clusters=2, playlist_dir=tmp_path / "pl", write_tags=False)
+    core = Library(settings)
+    try:
+        tracks = [Track(p) for p in clips]
+        core.analyse(tracks)
+        core.recluster(tracks)
+        run = core.store.last_run("handcrafted")
+        measures = core.evaluate(run, {p: p.split("/")[-2] for p in clips})
+    finally:
+        core.close()
+    assert measures["n"] == len(clips) and 0.0 <= measures["nmi"] <= 1.0
+    assert -1.0 <= measures["silhouette"] <= 1.0
