@@ -35,13 +35,13 @@ SEEDS = tuple(range(10))  # fixed: every variant meets the same KMeans starts
 MEASURES = ("nmi", "ari", "purity")
 
 
-def analysed(folder: Path, spec: str, labels: dict[str, str]) -> Analysed:
+def analysed(folder: Path, spec: str, labels: dict[str, str], stores: Path) -> Analysed:
     """One backend's vectors and windows of a folder's clips, through Library.analyse.
 
     chunk_level keeps each clip's window vectors in the store too, which the pooling variants
     read; the track vector stored beside them is the one the default path clusters."""
     backend, _, model = spec.partition(":")
-    store_path = REPO / "bench-out" / "quality" / f"{folder.name}-{spec.replace(':', '-')}.db"
+    store_path = stores / f"{folder.name}-{spec.replace(':', '-')}.db"
     s = Settings(backend=backend, model=model or None, aggregate="chunk_level", workers=2,
                  store_path=store_path, playlist_dir=store_path.parent / "playlists",
                  write_tags=False)
@@ -97,14 +97,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folder", type=Path, action="append", default=None)
     ap.add_argument("--backend", action="append", default=None)
-    ap.add_argument("--variant", action="append", default=None, help="a name of VARIANTS")
+    ap.add_argument("--variant", action="append", default=None,
+                    help="only this row (its name after the backend), repeatable")
+    ap.add_argument("--stores", type=Path, default=REPO / "bench-out" / "quality",
+                    help="folder of the kept stores, one per folder and backend")
     args = ap.parse_args()
     folders = [f.resolve() for f in args.folder or [EMOTIFY, GAMES]]  # stored paths: absolute
     backends = args.backend or ["handcrafted", "musicnn"]
     rows: dict[str, dict[str, Scores]] = {}
     for folder in folders:
         labels = labelled_clips(folder)
-        data = {b: analysed(folder, b, labels) for b in backends}
+        data = {b: analysed(folder, b, labels, args.stores) for b in backends}
         for spec, a in data.items():
             for variant in variants(a.pooling):
                 if not args.variant or variant.name in args.variant:
