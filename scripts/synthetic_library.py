@@ -9,6 +9,8 @@ matches, so a run finds each one analysed and decodes nothing.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import sqlite3
@@ -37,7 +39,8 @@ def build(root: Path, n: int, *, files: bool = False, config: dict | None = None
     music.mkdir(parents=True)
     seed = music / "seed.mp3"
     shutil.copyfile(CLIP, seed)
-    lib = library.Library(str(root / "library.db"), str(music))
+    with contextlib.redirect_stdout(io.StringIO()):  # a new database: beets' migration notes
+        lib = library.Library(str(root / "library.db"), str(music))
     with lib.music_dir_context():
         seed_id = lib.add(library.Item.from_path(os.fsencode(seed)))
         to_sql = library.Item._type("path").to_sql

@@ -8,7 +8,7 @@ from beets import library
 from conftest import copy_clips, pick_clips
 
 from beetsplug.cluster.beets_items import item_path, track_of
-from beetsplug.cluster.item_table import read_table
+from beetsplug.cluster.item_table import read_table, read_tracks
 
 
 def test_read_table_matches_the_items_without_building_them(tmp_path, emotify):
@@ -35,3 +35,27 @@ def test_read_table_matches_the_items_without_building_them(tmp_path, emotify):
     for t, item in zip(bulk, items):
         assert t.title == track_of(item).title and t.duration == track_of(item).duration
         assert t.fields["artist"] == item.artist and t.fields["album"] == "an album"
+
+
+def test_read_tracks_matches_beets_query_and_falls_back_where_beets_matches_in_python(
+        tmp_path, emotify):
+    music = tmp_path / "music"
+    clips = copy_clips(pick_clips(per_genre=1), music)
+    lib = library.Library(str(tmp_path / "library.db"), str(music))
+    try:
+        with lib.music_dir_context():
+            for n, path in enumerate(clips):
+                item = library.Item.from_path(os.fsencode(path))
+                item.artist, item.genres, item.year = f"artist {n % 2}", [f"g{n % 3}"], 1990 + n
+                item["cluster"] = n % 2 + 1  # a flexible field: beets matches it in Python
+                lib.add(item)
+        for query in ([], ["artist:artist 1"], ["genre:g2"], ["year:1991..1993"], ["^artist:0"]):
+            expected = [track_of(i) for i in lib.items(query)]
+            found = read_tracks(lib, query)
+            assert found is not None, query
+            assert sorted((t.path, t.item_id, t.title, t.duration, t.fields) for t in found) == (
+                sorted((t.path, t.item_id, t.title, t.duration, t.fields) for t in expected)), query
+            assert expected, query  # every query above matches something
+        assert read_tracks(lib, ["cluster:1"]) is None
+    finally:
+        lib._close()

@@ -7,6 +7,7 @@ front ends turn what they see into calls on it. Tracks carry their beets item to
     move(pairs), remove(paths)    the store and the playlists follow the files
     similar(seeds, tracks)  a playlist grown from songs or words: similar.py, inherited
     last_run, evaluate, draw      judging a recorded run: judging.py, inherited
+    unplaced(paths)    the daemon's question about files it sees: placing.py
 
 The clustering (scikit-learn) and the decoders are imported where they are used: `beet similar`
 on a library that is analysed needs neither, and would pay seconds to load them.
@@ -22,6 +23,7 @@ from . import beets_items, embedders, freshness
 from .config import Settings
 from .freshness import State
 from .judging import RunJudging
+from .placing import FileQuestions
 from .log import log
 from .output import playlists
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
@@ -31,7 +33,7 @@ from .store import Store
 Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
 
 
-class Library(SimilarQueries, RunJudging):
+class Library(SimilarQueries, RunJudging, FileQuestions):
     def __init__(self, settings: Settings, store: Store | None = None, beets=None):
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)
@@ -110,35 +112,6 @@ class Library(SimilarQueries, RunJudging):
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
                         keep_windows=s.aggregate == "chunk_level",
                         progress=progress(len(jobs)) if progress else None)
-
-    def needs_placing(self, path: str) -> bool:
-        """The daemon's question about a file it saw change: is there work? Not for a file that
-        is analysed as it is and in the last run, failed as it is, or was only moved here (its
-        vector and playlist line follow it now). Our own tag writes come back as such events."""
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return False  # gone again; its delete event follows
-        emb = self.embedder
-        now = freshness.state(self.store.row(path, emb.name), st, emb.version,
-                              self.settings.aggregate == "chunk_level")
-        if now is State.UNKNOWN:
-            return not self._adopt_moved(path, st)
-        if now is State.FRESH:
-            run = self.store.last_run(emb.name)
-            return run is not None and self.store.assignment(run["id"], path) is None
-        return now is State.CHANGED
-
-    def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
-        """A file the store knows under a path that is gone (same size and mtime) was moved
-        here unseen: its vector and playlist line follow, through the one move path."""
-        emb = self.embedder
-        for old in self.store.find_moved(st.st_size, st.st_mtime, emb.name, emb.version):
-            if old != path and not os.path.exists(old):
-                log.debug("{} moved to {}; vector kept", old, path)
-                self.move([(old, path)])
-                return True
-        return False
 
     # -- clustering ---------------------------------------------------------------------------
 
@@ -242,5 +215,6 @@ class Library(SimilarQueries, RunJudging):
 
 
 def _entry(path: str, track: Track | None) -> playlists.Entry:
-    return playlists.Entry(Path(path), track.duration if track else None,
-                           (track.title if track else None) or Path(path).stem)
+    # str, not Path: 100k entries per run, and the writer spells strings
+    title = (track.title if track else None) or os.path.splitext(os.path.basename(path))[0]
+    return playlists.Entry(path, track.duration if track else None, title)

@@ -15,6 +15,7 @@ from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.beets_items import strays, track_of
 from beetsplug.cluster.config import Settings, read_view, settings_from
 from beetsplug.cluster.errors import ClusterError
+from beetsplug.cluster.item_table import read_tracks
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
@@ -24,9 +25,6 @@ from clusterd.service import Options
 from clusterd.worker import CoreBinding
 
 log = cluster_log.get(__name__)
-
-CHECKS_PER_YIELD = 200  # catch-up: files looked at between two chances to stop
-
 
 def build(options: Options, lib: library.Library | None = None) -> CoreBinding:
     """The core for the daemon, from the current beets config; `lib` when beets opened it."""
@@ -56,7 +54,7 @@ class CoreHandler:
     @property
     def core(self) -> Library:
         if self._core is None or self._thread != threading.get_ident():
-            self._core = Library(self.settings)
+            self._core = Library(self.settings, beets=self.lib)
             self._thread = threading.get_ident()
         return self._core
 
@@ -69,7 +67,7 @@ class CoreHandler:
 
     def added(self, paths: Sequence[Path]) -> int:
         with self.lib.music_dir_context():
-            todo = [os.fsdecode(p) for p in paths if self.core.needs_placing(os.fsdecode(p))]
+            todo = self.core.unplaced([os.fsdecode(p) for p in paths])
             if not todo:
                 return 0
             placed = self.core.place(self._tracks(todo))
@@ -91,20 +89,17 @@ class CoreHandler:
 
     def catch_up(self, roots: Sequence[Path]) -> Iterator[object]:
         """New and changed files are placed (moves adopted first, by size+mtime), then rows of
-        files that are gone are dropped. Every step leaves the store consistent."""
+        files that are gone are dropped. Every step leaves the store consistent. The store is
+        asked about all files at once: a 100k library with nothing new takes seconds."""
         self._warm_up()
         filt = PathFilter(roots)
-        checked = 0
-        for root in roots:
-            for path in sorted(filt.audio_files_in(root)):
-                checked += 1
-                with self.lib.music_dir_context():
-                    todo = self.core.needs_placing(os.fsdecode(path))
-                if todo:
-                    self.added([path])
-                    yield path
-                elif checked % CHECKS_PER_YIELD == 0:
-                    yield None
+        paths = [os.fsdecode(p) for root in roots for p in sorted(filt.audio_files_in(root))]
+        yield None
+        with self.lib.music_dir_context():
+            todo = self.core.unplaced(paths)
+        for path in todo:
+            self.added([Path(path)])
+            yield path
         vanished = [p for p in self.core.store.paths(self.core.embedder.name)
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]
         if vanished:
@@ -124,8 +119,9 @@ class CoreHandler:
             core = self.core
             last = core.store.last_run(core.embedder.name)
             if last is not None and last["k"] != self.settings.n_clusters:
-                core = Library(self.settings.with_(n_clusters=last["k"]), core.store)
-            tracks = [track_of(i) for i in self.lib.items()]
+                core = Library(self.settings.with_(n_clusters=last["k"]), core.store,
+                               beets=self.lib)
+            tracks = read_tracks(self.lib)
             tracks = [t for t in tracks if os.path.exists(t.path)]
             tracks += strays([t.path for t in tracks], core.store.paths(core.embedder.name),
                              [self.settings.library_root])

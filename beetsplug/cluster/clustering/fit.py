@@ -100,7 +100,10 @@ def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95,
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     Z = (X - scaler.mean_) / scale
     n_comp = pca_variance if pca_variance < 1.0 and min(Z.shape) > 1 else min(Z.shape)
-    pca = PCA(n_components=n_comp, svd_solver="full", random_state=seed).fit(Z)
+    # Many more tracks than features: the covariance's eigenvectors are the same components as
+    # a full SVD's, at a tenth of the time for 100k tracks.
+    solver = "covariance_eigh" if Z.shape[0] >= 10 * Z.shape[1] else "full"
+    pca = PCA(n_components=n_comp, svd_solver=solver, random_state=seed).fit(Z)
     P = pca.transform(Z)
     return Reduced(_unit(P) if unit_rows else P, scaler.mean_, scale, pca.components_,
                    pca.mean_, unit_rows)

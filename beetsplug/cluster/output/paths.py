@@ -16,6 +16,8 @@ can add, split or forge an entry.
 from __future__ import annotations
 
 import os
+import re
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from urllib.parse import quote
@@ -30,6 +32,8 @@ MODES = ("playlist", "library", "absolute", "prefix")
 LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _UNWRITABLE = frozenset(LINE_BREAKS + "\0")
 _TO_SPACE = {ord(c): " " for c in _UNWRITABLE}
+_BREAK = re.compile(f"[{re.escape(LINE_BREAKS)}\0]")
+_SURROGATE = re.compile("[\ud800-\udfff]")  # os.fsdecode's escape for a byte not UTF-8
 
 
 def split_lines(text: str) -> list[str]:
@@ -39,11 +43,11 @@ def split_lines(text: str) -> list[str]:
 
 def line_problem(line: str) -> str | None:
     """Why `line` can't be a playlist line, or None if it can."""
-    bad = next((c for c in line if c in _UNWRITABLE), None)
-    if bad is not None:
-        what = "NUL" if bad == "\0" else "a line break"
-        return f"{what} (U+{ord(bad):04X}) in its name"
-    if any("\ud800" <= c <= "\udfff" for c in line):
+    found = _BREAK.search(line)  # regex scans: 100k lines are written per run
+    if found is not None:
+        what = "NUL" if found.group() == "\0" else "a line break"
+        return f"{what} (U+{ord(found.group()):04X}) in its name"
+    if _SURROGATE.search(line):
         return ("its name is not valid UTF-8, which an M3U8 can't spell "
                 "(path_mode prefix with url_encode can)")
     return None
@@ -51,7 +55,7 @@ def line_problem(line: str) -> str | None:
 
 def one_line(text: str) -> str:
     """Free text (a title, a playlist name) made safe for one playlist line."""
-    text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    text = _SURROGATE.sub("\ufffd", text)
     return " ".join(text.translate(_TO_SPACE).split())
 
 
@@ -93,24 +97,25 @@ class PathStyle:
         # MPD lists only `NAME.m3u` in its playlist_directory; `.m3u8` tells other players UTF-8.
         return ".m3u" if self.mode == "library" else ".m3u8"
 
-    def format(self, path: Path, folder: Path, *, warn: bool = True) -> str | None:
+    def format(self, path: str | os.PathLike, folder: Path, *, warn: bool = True) -> str | None:
         """The line for `path` in a playlist inside `folder`; None if this style can't say it
         (with a warning naming the file, unless `warn` is off: a line looked up to remove)."""
-        path = Path(os.path.abspath(path))
+        path = _absolute(os.fspath(path))
         line = self._spell(path, folder, warn)
         problem = None if line is None else line_problem(line)
         if problem is not None:
             if warn:
-                log.warning("not listing {} in playlists: {}", readable(str(path)), problem)
+                log.warning("not listing {} in playlists: {}", readable(path), problem)
             return None
         return line
 
-    def _spell(self, path: Path, folder: Path, warn: bool) -> str | None:
+    def _spell(self, path: str, folder: Path, warn: bool) -> str | None:
         if self.mode == "absolute":
-            return str(path)
+            return path
         if self.mode == "playlist":
-            rel = os.path.relpath(path, os.path.abspath(folder))
-            return _not_a_comment(PurePath(rel).as_posix())
+            head, name = os.path.split(path)
+            rel = _relative_folder(head, _absolute(os.fspath(folder)))
+            return _not_a_comment(name if rel == "." else f"{rel}/{name}")
         inside = self._inside_root(path)
         if inside is None:
             if self.mode == "library":
@@ -118,11 +123,11 @@ class PathStyle:
                 # an absolute path is the only spelling left, and MPD loads it if it can.
                 if warn:
                     log.warning("{} is outside the library root; written as an absolute path",
-                                readable(str(path)))
-                return str(path)
+                                readable(path))
+                return path
             if warn:
                 log.warning("not listing {} in playlists: outside the library root, no "
-                            "prefixed path for it", readable(str(path)))
+                            "prefixed path for it", readable(path))
             return None
         if self.mode == "library":
             return _not_a_comment(inside)
@@ -130,13 +135,26 @@ class PathStyle:
         rel = quote(os.fsencode(inside), safe="/") if self.url_encode else inside
         return self.prefix.rstrip("/") + "/" + rel
 
-    def _inside_root(self, path: Path) -> str | None:
+    def _inside_root(self, path: str) -> str | None:
         assert self.library_root is not None
-        root = Path(os.path.abspath(self.library_root))
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
+        root = _absolute(os.fspath(self.library_root)).rstrip(os.sep) + os.sep
+        if not path.startswith(root) or path == root:
             return None
+        return path[len(root):].replace(os.sep, "/")
+
+
+def _absolute(path: str) -> str:
+    """os.path.abspath, skipped for a path that is absolute and plain already (the tracks'
+    paths are): a playlist set of 100k lines spells each path once."""
+    if os.sep == "/" and path[:1] == "/" and "/." not in path and "//" not in path:
+        return path.rstrip("/") or "/"
+    return os.path.abspath(path)
+
+
+@lru_cache(maxsize=4096)
+def _relative_folder(folder: str, playlist_folder: str) -> str:
+    """A track's folder relative to the playlist's, as forward slashes; one per folder."""
+    return PurePath(os.path.relpath(folder, playlist_folder)).as_posix()
 
 
 def _not_a_comment(rel: str) -> str:

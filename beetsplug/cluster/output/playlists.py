@@ -38,7 +38,7 @@ _HEAD_BYTES = 4096  # the marker sits in the first three lines
 
 @dataclass(frozen=True)
 class Entry:
-    path: Path  # absolute
+    path: str | Path  # absolute
     seconds: float | None
     title: str  # "Artist - Title", or the file stem
 

@@ -1,0 +1,21 @@
+"""Counts the beets Items a `beet` process builds, for tests/test_big_library.py: on the
+PYTHONPATH of a subprocess, Python imports this at start-up; the count goes to the file
+$ITEM_COUNT_FILE at exit."""
+
+import atexit
+import os
+
+from beets import library
+
+_built = 0
+_init = library.Item.__init__
+
+
+def _counting_init(self, *args, **kwargs):
+    global _built
+    _built += 1
+    _init(self, *args, **kwargs)
+
+
+library.Item.__init__ = _counting_init
+atexit.register(lambda: open(os.environ["ITEM_COUNT_FILE"], "w").write(str(_built)))
