@@ -77,14 +77,14 @@ def _make_files(paths: list[Path]) -> list[os.stat_result]:
 def _fill_store(path: Path, seed: Path, paths: list[Path], stats) -> None:
     emb = HandcraftedEmbedder()
     rng = np.random.default_rng(0)
-    centres = rng.standard_normal((BLOBS, emb.dim)) * 3
+    centres = rng.standard_normal((BLOBS, emb.vector_dim)) * 3
     store = Store(path)
     st = seed.stat()
     rows = [Analysis(str(seed), st.st_size, st.st_mtime, emb.name, emb.version,
-                     vector=rng.standard_normal(emb.dim).astype(np.float32))]
+                     vector=rng.standard_normal(emb.vector_dim).astype(np.float32))]
     for i, p in enumerate(paths):
         size, mtime = (stats[i].st_size, stats[i].st_mtime) if stats else (1000, 1.0)
-        vector = centres[i % BLOBS] + rng.standard_normal(emb.dim)
+        vector = centres[i % BLOBS] + rng.standard_normal(emb.vector_dim)
         rows.append(Analysis(str(p), size, mtime, emb.name, emb.version, duration=200.0,
                              vector=vector.astype(np.float32)))
         if len(rows) >= 5000 or i == len(paths) - 1:

@@ -46,7 +46,7 @@ def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
     report = pipe.analyse(tracks)
     assert report.analysed == len(clips) and not report.failed
     _, vecs = store.matrix([t.path for t in tracks], "clap", pipe.embedder.version)
-    assert np.stack(vecs).shape == (len(clips), pipe.embedder.dim)
+    assert np.stack(vecs).shape == (len(clips), pipe.embedder.vector_dim)
     assert len(pipe.plan(tracks).assignments) == len(clips)
     assert store.matrix([t.path for t in tracks], "handcrafted", "3-11025hz-5s") == ([], [])
 

@@ -182,7 +182,7 @@ def test_missing_wheel_says_the_pip_command(tmp_path, monkeypatch):
 
 def test_unknown_model_bad_device_and_cache_dir_default(tmp_path, monkeypatch):
     with pytest.raises(EmbedderError, match="MSD_musicnn"):
-        MusicnnEmbedder("MSD_vgg", cache_dir=tmp_path)
+        MusicnnEmbedder("MTT_vgg", cache_dir=tmp_path)  # MSD_vgg is one now
     with pytest.raises(EmbedderError, match="device"):
         MusicnnEmbedder(device="tpu:x", cache_dir=tmp_path)
     if not torch.cuda.is_available():

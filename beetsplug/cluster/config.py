@@ -14,7 +14,7 @@ from .embedders import BACKENDS
 AGGREGATES = ("chunk_average", "chunk_level")
 # The names of clustering.methods.REGISTRY, spelled out so that reading the config (the
 # plugin does at load time) imports no scikit-learn; a test checks that the two agree.
-METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder")
+METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder", "vae")
 PATH_MODES = ("playlist", "library", "absolute", "prefix")
 
 # Every option with its default, as README's configuration reference shows it (a test compares

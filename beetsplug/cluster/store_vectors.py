@@ -41,11 +41,13 @@ class VectorReads:
         A raw cursor + np.frombuffer: row dicts are ~3x slower on big libraries."""
         column = "windows" if windows else "vector"
         found: dict[str, np.ndarray] = {}
-        sql = (f"SELECT path, {column}, dim FROM tracks WHERE backend = ? AND version = ? "
+        sql = (f"SELECT path, {column}, n_windows FROM tracks WHERE backend = ? AND version = ? "
                f"AND error IS NULL AND {column} IS NOT NULL")
-        for path, blob, dim in self._select(sql, [backend, version], paths):
+        for path, blob, n_windows in self._select(sql, [backend, version], paths):
             arr = np.frombuffer(blob, dtype=np.float32)
-            found[_dec(path)] = arr.reshape(-1, dim) if windows else arr
+            # by the window count: `dim` is the track vector's, twice a window's when the
+            # backend pools mean and spread
+            found[_dec(path)] = arr.reshape(n_windows, -1) if windows else arr
         kept = [p for p in paths if p in found]
         return kept, [found[p] for p in kept]
 

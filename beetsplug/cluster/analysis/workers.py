@@ -73,7 +73,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
     def finish(results: list[Decoded]) -> None:
         nonlocal last_save
         for r in results:
-            a = _to_analysis(r, embedder.version, keep_windows)
+            a = _to_analysis(r, embedder, keep_windows)
             if a.error:  # the front end reports it (the run's summary, the daemon's log)
                 log.debug("failed: {}: {}", a.path, a.error)
             pending.append(a)
@@ -204,15 +204,15 @@ class _Batcher:
                 for d, a, b in zip(queue, bounds[:-1], bounds[1:])]
 
 
-def _to_analysis(r: Decoded, version: str, keep_windows: bool) -> Analysis:
+def _to_analysis(r: Decoded, embedder: embedders.Embedder, keep_windows: bool) -> Analysis:
     j = r.job
     base = {"path": j.path, "size": j.size, "mtime": j.mtime, "backend": j.backend,
-            "version": version, "item_id": j.item_id, "duration": r.duration}
+            "version": embedder.version, "item_id": j.item_id, "duration": r.duration}
     if r.error:
         return Analysis(**base, error=r.error)
     vectors = np.asarray(r.windows, dtype=np.float32)
     if not np.isfinite(vectors).all():
         return Analysis(**base, error="analysis gave non-finite values")
     tags = None if r.tags is None else np.asarray(r.tags, dtype=np.float32).mean(axis=0)
-    return Analysis(**base, vector=vectors.mean(axis=0), tags=tags,
+    return Analysis(**base, vector=embedder.pool(vectors), tags=tags,
                     windows=vectors if keep_windows else None, fingerprint=r.fingerprint)

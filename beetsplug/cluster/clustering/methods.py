@@ -124,6 +124,13 @@ def _autoencoder(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndar
     return kmeans(codes, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold).labels, None
 
 
+def _vae(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+    from .vae import encode  # torch is optional; import only when asked for
+
+    codes = encode(X, seed=o.seed)
+    return kmeans(codes, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold).labels, None
+
+
 @dataclass(frozen=True)
 class Method:
     fit: Callable[[np.ndarray, int, Options], tuple[np.ndarray, np.ndarray | None]]
@@ -137,6 +144,7 @@ REGISTRY: dict[str, Method] = {
     "dbscan": Method(_dbscan, takes_k=False),
     "hdbscan": Method(_hdbscan, takes_k=False),
     "autoencoder": Method(_autoencoder, takes_k=True),
+    "vae": Method(_vae, takes_k=True),
 }
 METHODS = tuple(REGISTRY)
 
@@ -159,11 +167,12 @@ def fit_labels(
     the centre of cluster i in the space of X (the model's own centres for KMeans and GMM,
     else the mean of the cluster's rows). `k` is the number of clusters for kmeans,
     agglomerative (Ward), gmm (diagonal covariances: full ones are singular on a few hundred
-    tracks of 200-512 dims) and autoencoder; the density methods find their own number, and
+    tracks of 200-512 dims), autoencoder and vae; the density methods find their own number, and
     HDBSCAN uses k only to size its smallest cluster (a quarter of an average playlist).
-    kmeans (and the autoencoder's KMeans on its codes) switch to MiniBatchKMeans above
-    `minibatch_threshold` rows; given `start` (the previous run's k centroids) kmeans keeps a
-    warm start from them when it fits within STABILITY_SLACK of a fresh search.
+    kmeans (and the autoencoder's and the VAE's KMeans on their codes) switch to
+    MiniBatchKMeans above `minibatch_threshold` rows; given `start` (the previous run's k
+    centroids) kmeans keeps a warm start from them when it fits within STABILITY_SLACK of a
+    fresh search.
     DBSCAN takes `eps` and `min_samples`; missing ones come from `dbscan_eps` and
     `dbscan_min_samples`.
     """

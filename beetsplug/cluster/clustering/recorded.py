@@ -27,7 +27,12 @@ def run_space(store: Store, run: dict) -> tuple[list[str], np.ndarray, np.ndarra
     assigned = store.assignments(run["id"])
     if not assigned:
         raise ClusterError(f"run {run['id']} has no tracks")
-    paths, X = store.vectors(sorted(assigned), run["backend"], run["version"])
+    if run["aggregate"] == "chunk_level":  # the model is the windows': a track, their mean
+        paths, mats = store.matrix(sorted(assigned), run["backend"], run["version"],
+                                   windows=True)
+        X = np.stack([m.mean(axis=0) for m in mats]) if mats else None
+    else:  # (a pooled backend's track vector is not a window's size)
+        paths, X = store.vectors(sorted(assigned), run["backend"], run["version"])
     if not paths:
         raise ClusterError("the vectors of the last run are gone (re-analysed with another "
                            "version?); run `beet cluster` again")

@@ -25,6 +25,21 @@ class Embedding:
     )
 
 
+POOLINGS = ("mean", "mean_std")
+
+
+def pool(windows: np.ndarray, how: str) -> np.ndarray:
+    """A track's window vectors (n, dim) -> its one vector: the mean of each column, or
+    ("mean_std") the mean and then the spread (std) of each column, 2 x dim. The spread says
+    what a mean cannot: whether a track keeps one sound or moves between several."""
+    windows = np.asarray(windows, dtype=np.float32)
+    if how == "mean":
+        return windows.mean(axis=0)
+    if how == "mean_std":
+        return np.concatenate([windows.mean(axis=0), windows.std(axis=0)])
+    raise ValueError(f"pooling must be one of {POOLINGS}, not {how!r}")
+
+
 class Embedder(ABC):
     """A backend turns fixed-length mono windows into vectors.
 
@@ -41,6 +56,17 @@ class Embedder(ABC):
     batch_windows: int = 32  # how many windows the pipeline should hand over at once
     # Columns of the vector that name a playlist by ear ("tempo", "brightness", "energy").
     descriptor_columns: ClassVar[dict[str, int]] = {}
+    # How the windows become the stored track vector (`pool`); what a backend stores, so a
+    # backend that changes it changes its `version` too. `dim` is a window's size.
+    pooling: ClassVar[str] = "mean"
+
+    @property
+    def vector_dim(self) -> int:
+        """The size of a stored track vector."""
+        return self.dim * (2 if self.pooling == "mean_std" else 1)
+
+    def pool(self, windows: np.ndarray) -> np.ndarray:
+        return pool(windows, self.pooling)
 
     @abstractmethod
     def embed(self, windows: np.ndarray) -> Embedding:

@@ -44,7 +44,7 @@ MTT_TAGS = (
     "voice", "new age", "dance", "male voice", "female vocal", "beats", "harp", "cello",
     "no voice", "weird", "country", "metal", "female voice", "choral",
 )  # fmt: skip
-MODELS = {"MSD_musicnn": MSD_TAGS, "MTT_musicnn": MTT_TAGS}
+MODELS = {"MSD_musicnn": MSD_TAGS, "MTT_musicnn": MTT_TAGS, "MSD_vgg": MSD_TAGS}
 
 
 def default_cache_dir() -> Path:
@@ -69,7 +69,7 @@ def load_weights(model: str, cache_dir: Path) -> dict:
     from safetensors import SafetensorError
     from safetensors.torch import load_file, save_file
 
-    from .musicnn_net import state_dict_from_tf
+    from . import musicnn_net, vgg_net
     from .tf_checkpoint import CheckpointError, read_checkpoint
 
     cached = cache_dir / f"musicnn-{model}-v{PORT_VERSION}.safetensors"
@@ -80,7 +80,8 @@ def load_weights(model: str, cache_dir: Path) -> dict:
             pass
     prefix = checkpoint_prefix(model)
     try:
-        state = state_dict_from_tf(read_checkpoint(prefix))
+        convert = (vgg_net if "vgg" in model else musicnn_net).state_dict_from_tf
+        state = convert(read_checkpoint(prefix))
     except (CheckpointError, KeyError) as exc:
         raise EmbedderError(f"cannot read {prefix}: {exc}; reinstall: {PIP_COMMAND}") from exc
     try:
@@ -103,7 +104,8 @@ def _save_atomically(state: dict, path: Path, save_file, model: str) -> None:
 
 
 class MusicnnEmbedder(Embedder):
-    """200-d penultimate layer and 50 tag probabilities per 3 s window."""
+    """200-d penultimate layer (MSD_vgg: its 256-d last pool) and 50 tag probabilities per
+    3 s window."""
 
     name = "musicnn"
     sample_rate = 16000
@@ -146,7 +148,12 @@ class MusicnnEmbedder(Embedder):
             keep_freed_memory()
 
         weights = load_weights(model, cache_dir or default_cache_dir())
-        self.net = FastMusicnn(weights).to(self.device, self.dtype)
+        if "vgg" in model:
+            from .vgg_net import EMBEDDING_DIM, Vgg
+
+            self.dim, self.net = EMBEDDING_DIM, Vgg(weights).to(self.device, self.dtype)
+        else:
+            self.net = FastMusicnn(weights).to(self.device, self.dtype)
         mel_basis = librosa.filters.mel(sr=self.sample_rate, n_fft=512, n_mels=96)
         self.log_mel = LogMel(mel_basis).to(self.device)
 
