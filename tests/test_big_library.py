@@ -16,7 +16,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from synthetic_library import build  # noqa: E402
+from synthetic_library import build
 
 N = 3000
 

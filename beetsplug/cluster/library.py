@@ -23,9 +23,9 @@ from . import beets_items, embedders, freshness
 from .config import Settings
 from .freshness import State
 from .judging import RunJudging
-from .placing import FileQuestions
 from .log import log
 from .output import playlists
+from .placing import FileQuestions
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
 from .similar import SimilarQueries
 from .store import Store

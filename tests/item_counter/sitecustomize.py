@@ -4,6 +4,7 @@ $ITEM_COUNT_FILE at exit."""
 
 import atexit
 import os
+from pathlib import Path
 
 from beets import library
 
@@ -18,4 +19,4 @@ def _counting_init(self, *args, **kwargs):
 
 
 library.Item.__init__ = _counting_init
-atexit.register(lambda: open(os.environ["ITEM_COUNT_FILE"], "w").write(str(_built)))
+atexit.register(lambda: Path(os.environ["ITEM_COUNT_FILE"]).write_text(str(_built)))

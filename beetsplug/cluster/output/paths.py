@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePath
 from urllib.parse import quote
 
