@@ -4,6 +4,7 @@ beets_items, which builds Items for the tracks that change and for no other."""
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -99,18 +100,25 @@ class _Reader:
                 f"SELECT {', '.join(self.columns)} FROM items {where}", list(values)).fetchall()
 
     def track(self, row: tuple) -> Track:
-        raw = dict(zip(self.columns, row))
-        label = " - ".join(x for x in (raw["artist"], raw["title"]) if x) or None
-        fields = {f: next((v for c in cs if (v := self._value(c, raw[c])) is not None), None)
-                  for f, cs in self.sources.items()}
-        return Track(os.fsdecode(self.absolute(raw["path"])), raw["id"], raw["length"] or None,
-                     label, fields)
+        item_id, path, length, artist, title = row[:5]
+        label = " - ".join(x for x in (artist, title) if x) or None
+        fields = {}
+        for f, cs in self._at.items():  # the first of a field's columns that holds a value
+            fields[f] = next((v for i, from_sql in cs if row[i] is not None
+                              and (v := _first(from_sql(row[i]))) is not None), None)
+        return Track(os.fsdecode(self.absolute(path)), item_id, length or None, label, fields)
 
-    def _value(self, column: str, raw):
-        value = self.types[column].from_sql(raw) if raw is not None else None
-        if isinstance(value, (list, tuple)):
-            value = value[0] if value else None
-        return None if value in ("", 0) else value
+    @functools.cached_property
+    def _at(self) -> dict[str, list[tuple[int, Callable]]]:
+        return {f: [(self.columns.index(c), self.types[c].from_sql) for c in cs]
+                for f, cs in self.sources.items()}
+
+
+def _first(value):
+    """A list field by its first value; beets' empty values ("" and 0) as None."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return None if value in ("", 0) else value
 
 
 _NOT_PLAIN = (b"", b"/", b".")  # an absolute path, a `.` or `..` first, or none

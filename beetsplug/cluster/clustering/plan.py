@@ -22,10 +22,15 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> Clust
     info = {t.path: t for t in tracks}
     paths = sorted(info)  # sorted: the same library gives the same run
     windowed = s.aggregate == "chunk_level"
-    kept, mats = store.matrix(paths, emb.name, emb.version, windows=windowed)
+    if windowed:
+        kept, mats = store.matrix(paths, emb.name, emb.version, windows=True)
+        X = np.concatenate(mats) if mats else np.empty((0, 0), np.float32)
+        per_track = np.stack([m.mean(axis=0) for m in mats]) if mats else X
+    else:  # one (n, dim) matrix read in one pass: 100k tracks in a fraction of a second
+        kept, X = store.vectors(paths, emb.name, emb.version)
+        per_track = X
     if not kept:
         raise ClusterError("no analysed tracks to cluster")
-    X = np.concatenate(mats) if windowed else np.stack(mats)
     reduced = reduce(X, seed=s.seed, pca_variance=s.pca_variance)
     scan, k = None, s.n_clusters
     if k is None:
@@ -57,7 +62,7 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> Clust
         labels, numbers, template=s.playlist_template, previous_names=kept_names,
         tags=np.stack([found[p] for p in kept]) if found and len(found) == len(kept) else None,
         tag_names=store.tag_names(emb.name, emb.version),
-        descriptors=_descriptors(emb, mats, windowed), fields=_fields([info[p] for p in kept]))
+        descriptors=_descriptors(emb, per_track), fields=_fields([info[p] for p in kept]))
     assignments = {p: (numbers[int(c)], float(d), names[numbers[int(c)]])
                    for p, c, d in zip(kept, labels, dist) if c != runs.NOISE}
     params = {"pca_variance": s.pca_variance, "seed": s.seed, "template": s.playlist_template,
@@ -95,13 +100,11 @@ def _fields(tracks: list[Track]) -> dict[str, list] | None:
     return {k: [(t.fields or {}).get(k) for t in tracks] for k in keys} or None
 
 
-def _descriptors(emb: Embedder, mats: list[np.ndarray],
-                 windowed: bool) -> dict[str, np.ndarray] | None:
+def _descriptors(emb: Embedder, tracks: np.ndarray) -> dict[str, np.ndarray] | None:
     """Per-track values of the backend's describable columns (tempo, brightness, energy)."""
     columns = emb.descriptor_columns
     if not columns:
         return None
-    tracks = np.stack([m.mean(axis=0) for m in mats]) if windowed else np.stack(mats)
     return {name: tracks[:, col] for name, col in columns.items()}
 
 
