@@ -2,7 +2,8 @@
 
 Cheap backends (hand-crafted) run whole inside each worker; network backends run once in this
 process on windows batched across tracks while the workers decode the next files. At most
-`2 * workers` files are in flight, so memory stays flat whatever the library size.
+`2 * workers` files are in flight, so memory stays flat whatever the library size. With a Dask
+scheduler (dask_pool.py) its workers decode and embed; this process still writes the store.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from .. import embedders
+from ..config import DaskTarget
 from ..log import log
 from ..store import Analysis, Store
+from .dask_pool import decoded_on_dask
 from .decoder_output import log_decoder_output
 from .per_file import Batcher, Decoded, Job, analyse_file
 from .worker_pool import running_pool
@@ -28,16 +31,18 @@ SAVE_EVERY_SECONDS = 2.0
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
-             keep_windows: bool,
-             progress: Callable[[int], None] | None = None) -> list[tuple[str, str | None]]:
-    """Analyse every job; returns (path, error or None) for each one saved.
+             keep_windows: bool, progress: Callable[[int], None] | None = None,
+             dask: DaskTarget | None = None) -> list[tuple[str, str | None]]:
+    """Analyse every job, here or on a Dask cluster; returns (path, error or None) for each
+    one saved.
 
     Only that is kept: vectors go to the store in batches and are dropped here.
     """
     saved: list[tuple[str, str | None]] = []
     pending: list[Analysis] = []
     last_save = time.monotonic()
-    batcher = Batcher(embedder) if jobs and not jobs[0].embed_here else None
+    # on Dask the workers embed too: only vectors come back
+    batcher = Batcher(embedder) if jobs and not jobs[0].embed_here and not dask else None
 
     def finish(results: list[Decoded]) -> None:
         nonlocal last_save
@@ -54,7 +59,8 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
             pending.clear()
             last_save = time.monotonic()
 
-    decoded_all = _decode_all(jobs, workers)
+    decoded_all = (decoded_on_dask(jobs, dask, embedder.batch_windows) if dask
+                   else _decode_all(jobs, workers))
     try:
         for decoded in decoded_all:
             # here, not in the worker: only this process has the front end's log handlers

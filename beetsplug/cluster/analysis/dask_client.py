@@ -1,0 +1,47 @@
+"""A `distributed.Client` to the configured scheduler, or one clear line why there is none."""
+
+from __future__ import annotations
+
+from ..config import DaskTarget
+from ..errors import DaskError
+
+CONNECT_TIMEOUT_S = 5  # a wrong address fails in seconds, not after Dask's default 30 s
+WORKERS_TIMEOUT_S = 10  # a scheduler with no worker would hold the run forever
+
+
+def connect(target: DaskTarget):
+    """A client to the scheduler with at least one worker; DaskError otherwise."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise DaskError("--dask needs the dask extra: pip install 'beets-cluster[dask]' "
+                        f"({exc})") from exc
+    try:
+        client = Client(target.address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:  # refused, timed out, bad scheme
+        raise DaskError(f"the Dask scheduler {target.address} cannot be reached "
+                        f"({_first_line(exc)})") from exc
+    try:
+        client.wait_for_workers(1, timeout=WORKERS_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise DaskError(f"the Dask scheduler {target.address} has no worker (waited "
+                        f"{WORKERS_TIMEOUT_S} s; start one with `dask worker "
+                        f"{target.address}`)") from exc
+    return client
+
+
+def worker_threads(client) -> int:
+    """How many tasks the cluster runs at once now (workers may come and go)."""
+    return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values())
+
+
+def has_gpu_worker(client) -> bool:
+    """A worker started with `--resources GPU=1` (or more) is there."""
+    workers = client.scheduler_info(n_workers=-1)["workers"].values()
+    return any(w.get("resources", {}).get("GPU", 0) >= 1 for w in workers)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
