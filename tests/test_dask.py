@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from conftest import BeetsEnv, pick_clips
 from dask_cluster import dask_cluster, worker_pids
-from dask_crashing_decoder import CRASH_MARK
+from dask_worker_faults import CRASH_MARK, other_code
 
 from beetsplug.cluster.analysis.path_map import PathMap
 from beetsplug.cluster.config import DEFAULTS, DaskTarget, Settings, read_view, settings_from
@@ -30,13 +30,13 @@ from beetsplug.cluster.records import Track
 distributed = pytest.importorskip("distributed")
 
 GPU_WORKER = ["--resources", "GPU=1"]
-CRASHES = ["--preload", "dask_crashing_decoder"]
+FAULTS = ["--preload", "dask_worker_faults"]
 
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory, emotify):
     """One plain worker and one that says it has a GPU; both crash on marked files."""
-    workers = [CRASHES, [*CRASHES, *GPU_WORKER]]
+    workers = [FAULTS, [*FAULTS, *GPU_WORKER]]
     with dask_cluster(tmp_path_factory.mktemp("dask"), workers) as (address, _), \
             distributed.Client(address, set_as_default=False) as client:
         yield address, client
@@ -104,10 +104,24 @@ def test_a_file_that_kills_workers_is_recorded_as_failed(tmp_path, cluster):
     shutil.copyfile(good[0], killer)
     core, report = analyse(tmp_path, [*good, killer], DaskTarget(address))
     assert report.analysed == 4
-    assert [p for p, _ in report.failed] == [str(killer)]
+    assert [p for p, _ in report.failed] == [str(killer)], report.failed
     assert "every Dask worker that ran this file died" in report.failed[0][1]
     again = core.analyse([Track(str(p)) for p in [*good, killer]])  # recorded: not retried
     assert again.analysed == 0 and [p for p, _ in again.known_failures] == [str(killer)]
+    core.close()
+
+
+def test_a_worker_with_other_code_stops_the_run_before_anything_mixes(tmp_path, cluster):
+    address, client = cluster
+    clips = clips_in(tmp_path / "music", per_genre=1)[:2]
+    client.run(other_code, True)
+    try:
+        with pytest.raises(DaskError, match="install the same beets-cluster on the workers"):
+            analyse(tmp_path, clips, DaskTarget(address))
+    finally:
+        client.run(other_code, False)
+    core = Library(Settings(store_path=tmp_path / "store.db"))
+    assert core.store.paths(core.embedder.name) == []  # nothing stored under our version
     core.close()
 
 

@@ -14,8 +14,10 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 
 from ..config import DaskTarget
+from ..embedders import Embedder
 from ..errors import DaskError
 from .dask_client import connect, has_gpu_worker, worker_threads
 from .dask_tasks import analyse_on_worker
@@ -28,27 +30,28 @@ KILLED = ("every Dask worker that ran this file died (a decoder crash or out of 
           "scheduler's allowed-failures are used up); not retried until it changes")
 
 
-def decoded_on_dask(jobs: list[Job], target: DaskTarget, batch_windows: int) -> Iterator[Decoded]:
+def decoded_on_dask(jobs: list[Job], target: DaskTarget,
+                    embedder: Embedder) -> Iterator[Decoded]:
     """Each job's result, in the order they finish. Network backends go to GPU workers where
-    there are any, several files per task so that the model sees full batches."""
+    there are any, several files per task so that the model sees full batches. A worker whose
+    backend version is not this machine's stops the run: vectors of two versions never mix."""
     if not jobs:
         return
     client = connect(target)
     try:
         network = not jobs[0].embed_here
         resources = {"GPU": 1} if network and has_gpu_worker(client) else None
-        per_task = _files_per_task(jobs[0], batch_windows) if network else 1
-        yield from _run(client, jobs, target, per_task, resources)
+        per_task = _files_per_task(jobs[0], embedder.batch_windows) if network else 1
+        yield from _run(client, jobs, target, per_task, resources, embedder.version)
     finally:
         client.close()  # its futures go with it: an interrupted run leaves no work behind
 
 
-def _run(client, jobs: list[Job], target: DaskTarget, per_task: int,
-         resources: dict | None) -> Iterator[Decoded]:
+def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: dict | None,
+         version: str) -> Iterator[Decoded]:
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    run = uuid.uuid4().hex[:8]
     todo = deque(jobs[i : i + per_task] for i in range(0, len(jobs), per_task))
     owners: dict = {}  # future -> the local jobs it holds
     running = as_completed(loop=client.loop)  # not the default client: we set none
@@ -57,7 +60,7 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int,
     def submit(batch: list[Job]) -> None:
         remote = [dataclasses.replace(j, path=target.path_map.to_worker(j.path)) for j in batch]
         future = client.submit(analyse_on_worker, remote, pure=False, resources=resources,
-                               key=f"beets-cluster-analyse-{run}-{len(owners)}-{uuid.uuid4().hex}")
+                               key=f"beets-cluster-analyse-{uuid.uuid4().hex}")
         owners[future] = batch
         running.add(future)
 
@@ -71,21 +74,29 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int,
     top_up()
     for future in running:
         batch = owners.pop(future)
-        if future.status == "finished":
-            yield from _as_local(future.result(), batch)
-        elif future.status == "cancelled":
-            raise DaskError(f"the Dask scheduler {target.address} cancelled the analysis "
-                            "(was it restarted?); what finished is kept")
-        elif isinstance(future.exception(), KilledWorker):
+        try:
+            # a result lost with its worker after it finished runs again: result() waits
+            theirs, results = future.result()
+        except KilledWorker:
             if len(batch) > 1:  # which of them kills workers? each alone tells
                 todo.extendleft([j] for j in reversed(batch))
             else:
                 yield Decoded(batch[0], error=KILLED)
-        else:
-            exc = future.exception()
+        except CancelledError as exc:
+            raise DaskError(f"the Dask scheduler {target.address} cancelled the analysis "
+                            "(was it restarted?); what finished is kept") from exc
+        except Exception as exc:  # the task's own exception comes back as whatever it was
+            if future.status != "error":  # not the task's: the connection's, or ours
+                raise
             for job in batch:
                 yield Decoded(job, error=f"analysis failed on a Dask worker: "
                                          f"{type(exc).__name__}: {exc}")
+        else:
+            if theirs != version:
+                raise DaskError(f"a Dask worker computes {batch[0].backend} vectors as version "
+                                f"{theirs}, this machine as {version}: install the same "
+                                "beets-cluster on the workers")
+            yield from _as_local(results, batch)
         top_up()
 
 

@@ -15,20 +15,23 @@ from .per_file import Batcher, Decoded, Job, analyse_file, worker_embedder
 _one_at_a_time = threading.Lock()
 
 
-def analyse_on_worker(jobs: list[Job]) -> list[Decoded]:
-    """Cheap backends: each file decoded and embedded alone. Networks: the files' windows
-    embedded together in the model's batches (the local path's Batcher)."""
+def analyse_on_worker(jobs: list[Job]) -> tuple[str, list[Decoded]]:
+    """(this worker's backend version, each file's result in the order sent). Cheap backends:
+    each file decoded and embedded alone. Networks: the files' windows embedded together in
+    the model's batches (the local path's Batcher)."""
     here = [_on_this_machine(j) for j in jobs]
     with _one_at_a_time:
+        embedder = worker_embedder(here[0].backend, here[0].options)
         if here[0].embed_here:
             done = [analyse_file(j) for j in here]
         else:
-            batcher = Batcher(worker_embedder(here[0].backend, here[0].options))
+            batcher = Batcher(embedder)
             done = [d for j in here for d in batcher.add(analyse_file(j))] + batcher.flush()
     # back in the order sent, each under the job as sent (the Batcher answers failures first)
     order = {j: i for i, j in enumerate(here)}
     done.sort(key=lambda d: order[d.job])
-    return [dataclasses.replace(d, job=sent) for d, sent in zip(done, jobs, strict=True)]
+    return embedder.version, [dataclasses.replace(d, job=sent)
+                              for d, sent in zip(done, jobs, strict=True)]
 
 
 def _on_this_machine(job: Job) -> Job:

@@ -59,7 +59,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
             pending.clear()
             last_save = time.monotonic()
 
-    decoded_all = (decoded_on_dask(jobs, dask, embedder.batch_windows) if dask
+    decoded_all = (decoded_on_dask(jobs, dask, embedder) if dask
                    else _decode_all(jobs, workers))
     try:
         for decoded in decoded_all:
