@@ -196,6 +196,18 @@ def test_the_daemon_places_new_files_through_the_scheduler(tmp_path, cluster):
     lib._close()
 
 
+@pytest.mark.slow
+def test_beet_cluster_dask_analyses_and_clusters_the_library(tmp_path, cluster):
+    address, _ = cluster
+    env = BeetsEnv(tmp_path)
+    env.import_clips(pick_clips(per_genre=1))
+    proc = env.beet("cluster", "-n", "2", "--dask", address)
+    assert "cluster: 4 tracks: 4 analysed" in proc.stdout
+    assert len(list(env.playlists.glob("*.m3u8"))) == 2
+    again = env.beet("cluster", "-n", "2", "--dask", address)  # the store knows them now
+    assert "0 analysed, 4 already known" in again.stdout
+
+
 # -- one clear line -------------------------------------------------------------------------
 
 def test_a_scheduler_that_is_not_there_is_one_line_in_seconds(tmp_path, emotify):
