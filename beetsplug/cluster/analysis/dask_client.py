@@ -36,10 +36,10 @@ def worker_threads(client) -> int:
     return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values())
 
 
-def has_gpu_worker(client) -> bool:
-    """A worker started with `--resources GPU=1` (or more) is there."""
+def gpu_slots(client) -> int:
+    """How many GPU tasks the workers started with `--resources GPU=n` run at once now."""
     workers = client.scheduler_info(n_workers=-1)["workers"].values()
-    return any(w.get("resources", {}).get("GPU", 0) >= 1 for w in workers)
+    return sum(min(w["nthreads"], int(w.get("resources", {}).get("GPU", 0))) for w in workers)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ from concurrent.futures import CancelledError
 from ..config import DaskTarget
 from ..embedders import Embedder
 from ..errors import DaskError
-from .dask_client import connect, has_gpu_worker, worker_threads
+from .dask_client import connect, gpu_slots, worker_threads
 from .dask_tasks import analyse_on_worker
 from .per_file import Decoded, Job
 
@@ -40,7 +40,7 @@ def decoded_on_dask(jobs: list[Job], target: DaskTarget,
     client = connect(target)
     try:
         network = not jobs[0].embed_here
-        resources = {"GPU": 1} if network and has_gpu_worker(client) else None
+        resources = {"GPU": 1} if network and gpu_slots(client) else None
         per_task = _files_per_task(jobs[0], embedder.batch_windows) if network else 1
         yield from _run(client, jobs, target, per_task, resources, embedder.version)
     finally:
@@ -55,7 +55,7 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: 
     todo = deque(jobs[i : i + per_task] for i in range(0, len(jobs), per_task))
     owners: dict = {}  # future -> the local jobs it holds
     running = as_completed(loop=client.loop)  # not the default client: we set none
-    limit, counted = TASKS_PER_THREAD * worker_threads(client), time.monotonic()
+    limit, counted = _in_flight(client, resources), time.monotonic()
 
     def submit(batch: list[Job]) -> None:
         remote = [dataclasses.replace(j, path=target.path_map.to_worker(j.path)) for j in batch]
@@ -67,8 +67,8 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: 
     def top_up() -> None:
         nonlocal limit, counted
         if time.monotonic() - counted > RECOUNT_SECONDS:
-            limit, counted = TASKS_PER_THREAD * worker_threads(client), time.monotonic()
-        while todo and len(owners) < max(limit, 2):
+            limit, counted = _in_flight(client, resources), time.monotonic()
+        while todo and len(owners) < max(limit, 1):
             submit(todo.popleft())
 
     top_up()
@@ -98,6 +98,16 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: 
                                 "beets-cluster on the workers")
             yield from _as_local(results, batch)
         top_up()
+
+
+def _in_flight(client, resources: dict | None) -> int:
+    """Tasks to have out at once. GPU tasks: one per GPU slot. The scheduler holds back
+    unrestricted tasks until a worker is free, but hands tasks that need a resource to the
+    workers at once, where a file that kills its worker would take the waiting ones down with
+    it (and, after allowed-failures deaths, make them failures too)."""
+    if resources:
+        return gpu_slots(client)
+    return TASKS_PER_THREAD * worker_threads(client)
 
 
 def _files_per_task(job: Job, batch_windows: int) -> int:

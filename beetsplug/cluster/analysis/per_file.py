@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,26 +52,25 @@ class Decoded:
 
 _embedders: dict[tuple[str, tuple], embedders.Embedder] = {}
 _embedders_lock = threading.Lock()  # a Dask worker runs tasks in threads: load a model once
-_loads = 0
+_loads: Counter[str] = Counter()  # backend name -> models made in this process
 
 
 def worker_embedder(backend: str, options: tuple) -> embedders.Embedder:
     """The backend for this process, made on first use and kept: a model loads once per
     worker process, however many files it analyses."""
-    global _loads
     key = (backend, options)
     with _embedders_lock:
         if key not in _embedders:
             if len(_embedders) >= 2:  # a run uses one backend; do not hoard old models
                 _embedders.clear()
             _embedders[key] = embedders.create(backend, dict(options))
-            _loads += 1
+            _loads[backend] += 1
         return _embedders[key]
 
 
-def models_loaded() -> int:
-    """How many backends this process has made so far (the tests ask Dask workers)."""
-    return _loads
+def models_loaded() -> dict[str, int]:
+    """How many times this process has made each backend (the tests ask Dask workers)."""
+    return dict(_loads)
 
 
 def analyse_file(job: Job) -> Decoded:
