@@ -33,13 +33,20 @@ def connect(target: DaskTarget):
 
 def worker_threads(client) -> int:
     """How many tasks the cluster runs at once now (workers may come and go)."""
-    return sum(w["nthreads"] for w in client.scheduler_info(n_workers=-1)["workers"].values())
+    return sum(w["nthreads"] for w in _workers(client))
 
 
 def gpu_slots(client) -> int:
     """How many GPU tasks the workers started with `--resources GPU=n` run at once now."""
-    workers = client.scheduler_info(n_workers=-1)["workers"].values()
-    return sum(min(w["nthreads"], int(w.get("resources", {}).get("GPU", 0))) for w in workers)
+    return sum(min(w["nthreads"], int(w.get("resources", {}).get("GPU", 0)))
+               for w in _workers(client))
+
+
+def _workers(client) -> list[dict]:
+    try:  # newer distributed lists only 5 workers unless asked for all
+        return list(client.scheduler_info(n_workers=-1)["workers"].values())
+    except TypeError:  # older: no such keyword, every worker listed
+        return list(client.scheduler_info()["workers"].values())
 
 
 def _first_line(exc: BaseException) -> str:
