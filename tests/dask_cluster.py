@@ -3,7 +3,8 @@ processes (each worker under its nanny, as `dask worker` runs by default), on fr
 scheduler picks itself (`--port 0`, the address read back from its scheduler file).
 
 Each process leads its own process group, so teardown ends the nannies' worker processes too,
-however the test ended; workers also die by themselves once the scheduler is gone.
+however the test ended; should the test process itself be killed, the scheduler ends after
+two idle minutes and the workers once it is gone.
 """
 
 from __future__ import annotations
@@ -44,8 +45,11 @@ def dask_cluster(folder: Path, workers: list[list[str]], *, allowed_failures: in
         return proc
 
     try:
+        # --idle-timeout: should pytest itself be killed, the scheduler goes after 2 idle
+        # minutes, and its workers 20 s after it (--death-timeout)
         start("dask_scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-              "--scheduler-file", str(scheduler_file), log="scheduler.log")
+              "--idle-timeout", "120", "--scheduler-file", str(scheduler_file),
+              log="scheduler.log")
         address = _wait_for_address(scheduler_file, started[0], timeout)
         procs = [start("dask_worker", address, "--host", "127.0.0.1", "--nworkers", "1",
                        "--nthreads", "1", "--no-dashboard", "--death-timeout", "20",

@@ -19,6 +19,7 @@ from concurrent.futures import CancelledError
 from ..config import DaskTarget
 from ..embedders import Embedder
 from ..errors import DaskError
+from ..log import log
 from .dask_client import connect, gpu_slots, worker_threads
 from .dask_tasks import analyse_on_worker
 from .per_file import Decoded, Job
@@ -42,6 +43,9 @@ def decoded_on_dask(jobs: list[Job], target: DaskTarget,
         network = not jobs[0].embed_here
         resources = {"GPU": 1} if network and gpu_slots(client) else None
         per_task = _files_per_task(jobs[0], embedder.batch_windows) if network else 1
+        log.info("analysing {} files on the Dask scheduler {} ({} worker threads{})",
+                 len(jobs), target.address, worker_threads(client),
+                 f", {gpu_slots(client)} on GPUs" if resources else "")
         yield from _run(client, jobs, target, per_task, resources, embedder.version)
     finally:
         client.close()  # its futures go with it: an interrupted run leaves no work behind
