@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .analysis.path_map import PathMap
 from .embedders import BACKENDS
 
 AGGREGATES = ("chunk_average", "chunk_level")
@@ -43,6 +44,9 @@ DEFAULTS: dict[str, object] = {
     "url_encode": False,
     "grouping": False,
     "auto": False,
+    # analysis on a Dask cluster
+    "dask_scheduler": None,
+    "dask_path_map": [],
     # beet similar
     "similar_per_artist": 3,
     "similar_per_album": 3,
@@ -57,6 +61,14 @@ DEFAULTS: dict[str, object] = {
 }
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
                "recluster_after", "import_new")
+
+
+@dataclass(frozen=True)
+class DaskTarget:
+    """A Dask scheduler whose workers analyse the files instead of local processes."""
+
+    address: str  # tcp://host:8786, or host:8786
+    path_map: PathMap = field(default_factory=PathMap)
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class Settings:
     model: str | None = DEFAULTS["model"]  # backend-specific model name, folder or file
     device: str = DEFAULTS["device"]
     cache_dir: Path | None = None  # converted model weights (musicnn); the front end picks it
+    dask: DaskTarget | None = None  # None: local worker processes
 
     # Output
     store_path: Path = Path("cluster.db")
@@ -167,11 +180,22 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
             similar_per_artist=int(c["similar_per_artist"]),
             similar_per_album=int(c["similar_per_album"]),
+            dask=_dask(c["dask_scheduler"], c["dask_path_map"]),
         )
     except TypeError as exc:
         raise ValueError(str(exc)) from exc
     s.check()
     return s
+
+
+def _dask(address: object, path_map: object) -> DaskTarget | None:
+    if not address:
+        return None
+    text = str(address).strip()
+    host = text.split("://", 1)[-1]
+    if " " in text or ":" not in host:
+        raise ValueError(f"dask_scheduler must look like tcp://host:8786, not {address!r}")
+    return DaskTarget(text, PathMap.parse(path_map))
 
 
 def _k_range(value: object) -> tuple[int, int]:

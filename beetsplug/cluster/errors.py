@@ -61,3 +61,8 @@ def sqlite_errors(cls: type) -> type:
         if callable(fn) and not name.startswith("_"):
             setattr(cls, name, guarded(fn))
     return cls
+
+
+class DaskError(ClusterError):
+    """Analysis on a Dask cluster cannot run: the extra is missing, or the scheduler does not
+    answer or has no workers."""

@@ -110,7 +110,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         if emb.tag_names:
             self.store.set_tag_names(emb.name, emb.version, emb.tag_names)
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
-                        keep_windows=s.aggregate == "chunk_level",
+                        keep_windows=s.aggregate == "chunk_level", dask=s.dask,
                         progress=progress(len(jobs)) if progress else None)
 
     # -- clustering ---------------------------------------------------------------------------

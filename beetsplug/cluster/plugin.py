@@ -60,6 +60,8 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="show the clusters; write no playlist, tag or run")
         p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
+        p.add_option("--dask", metavar="ADDRESS", help="analyse on this Dask scheduler's workers, "
+                     "e.g. tcp://nas:8786 (config: dask_scheduler)")
         p.add_option("-e", "--evaluate", action="store_true", default=False,
                      help="print the measures of the run (the last one, unless -n is given)")
         p.add_option("-l", "--labels", metavar="FIELD",
@@ -100,7 +102,7 @@ class ClusterPlugin(BeetsPlugin):
 
     def command(self, lib, opts, args) -> None:
         s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate,
-                          method=opts.method)
+                          method=opts.method, dask_scheduler=opts.dask)
         judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
         from . import command  # heavy (scikit-learn, librosa): only when clustering runs
 

@@ -7,7 +7,7 @@ import os
 from .. import embedders
 from ..config import Settings
 from .audio import window_cap
-from .workers import Job
+from .per_file import Job
 
 
 def make_jobs(files: list[tuple[str, os.stat_result, int | None]], s: Settings,
