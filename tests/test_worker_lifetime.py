@@ -47,12 +47,12 @@ def analysed_rows(store) -> int:
 
 
 def start_analysis(beets_env):
-    """`beet cluster` on 8 clips, then 3 ten-minute files with every window kept (~15 s of
+    """`beet cluster` on 8 clips, then 6 files of 25 minutes with every window kept (~15 s of
     work). Returns the process, its store and its children (workers, resource tracker) once
     the workers run and the first tracks are saved."""
     clips = pick_clips(per_genre=2)
     beets_env.import_clips(clips)
-    longs = long_files(clips, beets_env.music / "zz-long", 3, 10)
+    longs = long_files(clips, beets_env.music / "zz-long", 6, 25)
     beets_env.beet("import", "-A", "-s", "-q", *map(str, longs))
     env = {**os.environ, "BEETSDIR": str(beets_env.config_dir),
            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
