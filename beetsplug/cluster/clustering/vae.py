@@ -11,40 +11,31 @@ from __future__ import annotations
 
 import numpy as np
 
-from .autoencoder import _torch, scaled_as_one
+from .autoencoder import batches, prepared, seeded_init
 
 
 def encode(X: np.ndarray, seed: int = 0, code_dim: int = 8, hidden: int = 64,
            epochs: int = 60, batch_size: int = 64, lr: float = 1e-3,
            beta: float = 1.0) -> np.ndarray:
     """Train on X (scaled_as_one); return each row's code mean (n, code_dim) as float64."""
-    torch = _torch()
+    torch, data, dim, code_dim, gen = prepared(X, seed, code_dim)
     nn = torch.nn
-    Xs = scaled_as_one(X)
-    n, dim = Xs.shape
-    code_dim = max(1, min(code_dim, dim))
-    gen = torch.Generator().manual_seed(seed)
-    with torch.random.fork_rng(devices=[]):  # leave the caller's global torch RNG untouched
-        torch.manual_seed(seed)
+    with seeded_init(torch, seed):
         body = nn.Sequential(nn.Linear(dim, hidden), nn.ReLU())
         to_mean, to_logvar = nn.Linear(hidden, code_dim), nn.Linear(hidden, code_dim)
         decoder = nn.Sequential(nn.Linear(code_dim, hidden), nn.ReLU(), nn.Linear(hidden, dim))
     parts = nn.ModuleList([body, to_mean, to_logvar, decoder])
     opt = torch.optim.Adam(parts.parameters(), lr=lr)
-    data = torch.from_numpy(Xs)
-    for _ in range(epochs):
-        perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            batch = data[perm[start : start + batch_size]]
-            h = body(batch)
-            mean, logvar = to_mean(h), to_logvar(h).clamp(-8.0, 8.0)
-            noise = torch.randn(mean.shape, generator=gen)
-            code = mean + noise * torch.exp(0.5 * logvar)
-            # per track: squared error summed over the columns, KL summed over the code
-            recon = ((decoder(code) - batch) ** 2).sum(dim=1).mean()
-            kl = (-0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(dim=1)).mean()
-            opt.zero_grad()
-            (recon + beta * kl).backward()
-            opt.step()
+    for batch in batches(torch, data, epochs=epochs, batch_size=batch_size, gen=gen):
+        h = body(batch)
+        mean, logvar = to_mean(h), to_logvar(h).clamp(-8.0, 8.0)
+        noise = torch.randn(mean.shape, generator=gen)
+        code = mean + noise * torch.exp(0.5 * logvar)
+        # per track: squared error summed over the columns, KL summed over the code
+        recon = ((decoder(code) - batch) ** 2).sum(dim=1).mean()
+        kl = (-0.5 * (1 + logvar - mean**2 - logvar.exp()).sum(dim=1)).mean()
+        opt.zero_grad()
+        (recon + beta * kl).backward()
+        opt.step()
     with torch.no_grad():
         return to_mean(body(data)).double().numpy()
