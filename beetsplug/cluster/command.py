@@ -6,6 +6,7 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from beets import ui
@@ -74,30 +75,29 @@ def judge_last(lib, query, s: Settings, opts) -> None:
 
 def place_imported(items, s: Settings) -> None:
     """The import stage: analyse new tracks, place them by the last run's clusters."""
-    try:
-        core = Library(s)
-    except ClusterError as exc:
-        log.warning("{}", exc)
-        return
-    try:
-        core.place([track_of(i) for i in items])
-    except ClusterError as exc:
-        log.warning("{}", exc)
-    finally:
-        core.close()
+    _warning_on_errors(s, lambda core: core.place([track_of(i) for i in items]))
 
 
 def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> None:
     """beets moved or removed items: one call each on the core."""
+    def both(core: Library) -> None:
+        core.move(moves)
+        core.remove(removals)
+        log.debug("followed {} moves and {} removals", len(moves), len(removals))
+
+    _warning_on_errors(s, both)
+
+
+def _warning_on_errors(s: Settings, work: Callable[[Library], object]) -> None:
+    """Work that follows a beets command (an import, a move): our failure is a warning line,
+    never the end of the user's beets command."""
     try:
         core = Library(s)
     except ClusterError as exc:
         log.warning("{}", exc)
         return
     try:
-        core.move(moves)
-        core.remove(removals)
-        log.debug("followed {} moves and {} removals", len(moves), len(removals))
+        work(core)
     except ClusterError as exc:
         log.warning("{}", exc)
     finally:
