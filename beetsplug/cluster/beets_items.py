@@ -80,8 +80,7 @@ def write_back(tracks: Iterable[Track], assignments: Mapping[str, Assignment], *
 def changed_fields(lib, tracks: list[Track], assignments: Mapping[str, Assignment],
                    grouping: bool) -> dict[int, dict]:
     """item id -> its new cluster fields (None: to clear), for the tracks whose stored values
-    the assignments change, compared in one query (apply_assignments' rule: 0 and "" are
-    none)."""
+    the assignments change, compared in one query by apply_assignments' rule (_holds)."""
     with lib.transaction() as tx:
         flex = tx.query("SELECT entity_id, key, value FROM item_attributes WHERE key IN (?, ?)",
                         [CLUSTER, PLAYLIST])
@@ -91,14 +90,10 @@ def changed_fields(lib, tracks: list[Track], assignments: Mapping[str, Assignmen
         now.setdefault(item_id, {})[key] = value
     out = {}
     for t in tracks:
-        found = assignments.get(t.path)
-        have = now.get(t.item_id, {})
-        new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
-        if grouping and found:
-            new["grouping"] = found[2]
-        if ((_number(have.get(CLUSTER)), have.get(PLAYLIST) or None)
-                != (new[CLUSTER], new[PLAYLIST])
-                or (grouping and found and groups.get(t.item_id) != found[2])):
+        new = new_fields(assignments.get(t.path), grouping)
+        have = {**now.get(t.item_id, {}), "grouping": groups.get(t.item_id)}
+        have[CLUSTER] = _number(have.get(CLUSTER))  # stored as the flexible field's SQL text
+        if not _holds(have.get, new):
             out[t.item_id] = new
     return out
 
@@ -166,12 +161,8 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
     """
     changed = 0
     for item in items:
-        found = assignments.get(item_path(item))
-        new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
-        if grouping and found:
-            new["grouping"] = found[2]
-        # An import reads our absent file tags as cluster 0 and playlist "": no cluster either.
-        if all((item.get(k) or None) == v for k, v in new.items()):
+        new = new_fields(assignments.get(item_path(item)), grouping)
+        if _holds(item.get, new):
             continue
         for key, value in new.items():
             if value is None:
@@ -184,3 +175,17 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
             written(item_path(item))
         changed += 1
     return changed
+
+
+def new_fields(found: Assignment | None, grouping: bool) -> dict:
+    """The fields an item's assignment gives it (None: the field is cleared)."""
+    new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
+    if grouping and found:
+        new["grouping"] = found[2]
+    return new
+
+
+def _holds(current: Callable[[str], object], new: Mapping) -> bool:
+    """Whether an item holds these values already. An import reads our absent file tags as
+    cluster 0 and playlist "": no cluster either."""
+    return all((current(k) or None) == v for k, v in new.items())
