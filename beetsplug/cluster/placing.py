@@ -8,7 +8,6 @@ import os
 from . import freshness
 from .freshness import State
 from .log import log
-from .store_vectors import SCAN_ABOVE
 
 
 class FileQuestions:
@@ -22,7 +21,7 @@ class FileQuestions:
         emb = self.embedder
         rows = self.store.rows(emb.name, paths)
         run = self.store.last_run(emb.name)
-        placed = self._placed(run["id"], paths) if run is not None else set()
+        placed = self.store.assigned(run["id"], paths) if run is not None else set()
         out = []
         for path in paths:
             try:
@@ -36,11 +35,6 @@ class FileQuestions:
                     or now is State.CHANGED):
                 out.append(path)
         return out
-
-    def _placed(self, run_id: int, paths: list[str]) -> set[str]:
-        if len(paths) > SCAN_ABOVE:
-            return set(self.store.assignments(run_id))
-        return {p for p in paths if self.store.assignment(run_id, p) is not None}
 
     def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
         """A file the store knows under a path that is gone (same size and mtime) was moved

@@ -188,6 +188,11 @@ class Store(VectorReads):
                                "WHERE run_id = ?", [run_id])
         return {_dec(p): (c, d, n) for p, c, d, n in rows}
 
+    def assigned(self, run_id: int, paths: list[str]) -> set[str]:
+        """Those of `paths` that the run holds (many: one pass over the run's rows)."""
+        sql = "SELECT path FROM assignments WHERE run_id = ?"
+        return {_dec(p) for (p,) in self._select(sql, [run_id], paths)}
+
     def assignment(self, run_id: int, path: str) -> tuple[int, float, str] | None:
         row = self.db.execute("SELECT cluster, distance, playlist FROM assignments "
                               "WHERE run_id = ? AND path = ?", [run_id, _enc(path)]).fetchone()
