@@ -68,8 +68,13 @@ class CoreHandler:
     def added(self, paths: Sequence[Path]) -> int:
         with self.lib.music_dir_context():
             todo = self.core.unplaced([os.fsdecode(p) for p in paths])
-            if not todo:
-                return 0
+        return self._place(todo)
+
+    def _place(self, todo: list[str]) -> int:
+        """Place files the core said need it; returns how many were new to the store."""
+        if not todo:
+            return 0
+        with self.lib.music_dir_context():
             placed = self.core.place(self._tracks(todo))
         for path, error in placed.failed:
             log.warning("{} recorded as failed: {}", path, error)
@@ -97,8 +102,8 @@ class CoreHandler:
         yield None
         with self.lib.music_dir_context():
             todo = self.core.unplaced(paths)
-        for path in todo:
-            self.added([Path(path)])
+        for path in todo:  # one at a time: the worker may stop between two
+            self._place([path])
             yield path
         vanished = [p for p in self.core.store.paths(self.core.embedder.name)
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]
