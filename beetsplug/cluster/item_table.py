@@ -4,7 +4,6 @@ beets_items, which builds Items for the tracks that change and for no other."""
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -32,29 +31,27 @@ def read_tracks(lib, query: Sequence[str] = ()) -> list[Track] | None:
 def read_clustered(lib, besides: Sequence[Track] = ()) -> list[Track]:
     """The items that hold a cluster now (an earlier run's members) other than `besides`, as
     path and id: the query `cluster:0..` would build a beets Item for each to match it."""
-    from beets.library import Item
-
     from .output.file_tags import CLUSTER
 
     skip = {t.item_id for t in besides}
-    with lib.music_dir_context(), lib.transaction():
-        rows = _cursor(lib).execute(
-            "SELECT id, path FROM items WHERE id IN "
-            "(SELECT entity_id FROM item_attributes WHERE key = ?)", [CLUSTER]).fetchall()
-        absolute = _expander(Item._type("path").from_sql)
-        return [Track(os.fsdecode(absolute(path)), item_id) for item_id, path in rows
-                if item_id not in skip]
+    found = _paths_and_ids(lib, "WHERE id IN (SELECT entity_id FROM item_attributes "
+                                "WHERE key = ?)", [CLUSTER])
+    return [Track(path, item_id) for path, item_id in found if item_id not in skip]
 
 
 def read_table(lib) -> ItemTable:
     """Every item of the library: its path and id in one query, the rest when asked for."""
+    return ItemTable(_Reader(lib, _TAGS), dict(_paths_and_ids(lib, "", [])))
+
+
+def _paths_and_ids(lib, where: str, values: Sequence) -> list[tuple[str, int]]:
+    """(absolute path, id) of the items `where` selects, in one query."""
     from beets.library import Item
 
     with lib.music_dir_context(), lib.transaction():
-        rows = _cursor(lib).execute("SELECT id, path FROM items").fetchall()
+        rows = _cursor(lib).execute(f"SELECT id, path FROM items {where}", list(values))
         absolute = _expander(Item._type("path").from_sql)
-        ids = {os.fsdecode(absolute(path)): item_id for item_id, path in rows}
-    return ItemTable(_Reader(lib, _TAGS), ids)
+        return [(os.fsdecode(absolute(path)), item_id) for item_id, path in rows]
 
 
 class ItemTable(Mapping):
@@ -85,14 +82,15 @@ class _Reader:
     def __init__(self, lib, fields: Sequence[str]):
         from beets.library import Item
 
-        self.lib, self.fields = lib, tuple(fields)
+        self.lib = lib
         known = set(Item._fields)
-        self.sources = {f: [c for c in (f, LIST_FIELDS.get(f)) if c and c in known]
-                        for f in self.fields}
-        extra = sorted({c for cs in self.sources.values() for c in cs} - {"artist", "title"})
+        sources = {f: [c for c in (f, LIST_FIELDS.get(f)) if c and c in known] for f in fields}
+        extra = sorted({c for cs in sources.values() for c in cs} - {"artist", "title"})
         self.columns = ["id", "path", "length", "artist", "title", *extra]
-        self.types = {c: Item._type(c) for c in self.columns}
-        self.absolute = _expander(self.types["path"].from_sql)
+        # per field, the columns it is read from (the first that holds a value wins)
+        self.sources = {f: [(self.columns.index(c), Item._type(c).from_sql) for c in cs]
+                        for f, cs in sources.items()}
+        self.absolute = _expander(Item._type("path").from_sql)
 
     def select(self, where: str, values: Sequence) -> list[tuple]:
         with self.lib.music_dir_context(), self.lib.transaction():
@@ -102,16 +100,10 @@ class _Reader:
     def track(self, row: tuple) -> Track:
         item_id, path, length, artist, title = row[:5]
         label = " - ".join(x for x in (artist, title) if x) or None
-        fields = {}
-        for f, cs in self._at.items():  # the first of a field's columns that holds a value
-            fields[f] = next((v for i, from_sql in cs if row[i] is not None
-                              and (v := _first(from_sql(row[i]))) is not None), None)
+        fields = {f: next((v for i, from_sql in cs if row[i] is not None
+                           and (v := _first(from_sql(row[i]))) is not None), None)
+                  for f, cs in self.sources.items()}
         return Track(os.fsdecode(self.absolute(path)), item_id, length or None, label, fields)
-
-    @functools.cached_property
-    def _at(self) -> dict[str, list[tuple[int, Callable]]]:
-        return {f: [(self.columns.index(c), self.types[c].from_sql) for c in cs]
-                for f, cs in self.sources.items()}
 
 
 def _first(value):
