@@ -16,9 +16,10 @@ _BLOCK = 8192
 SAME_RECORDING = 1e-3  # cosine distance under which two tracks of one artist and title are one
 
 
-def unit_rows(X: np.ndarray) -> np.ndarray:
+def unit_rows(X: np.ndarray, dtype: type = np.float32) -> np.ndarray:
+    """Each row scaled to unit length (a zero row stays zero); the clustering's space too."""
     norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return (X / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    return (X / np.where(norms > 0, norms, 1.0)).astype(dtype, copy=False)
 
 
 def cosine_space(X: np.ndarray, *, pca_variance: float = 0.95) -> np.ndarray:

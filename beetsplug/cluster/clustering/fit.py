@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import PCA
 
+from .. import neighbours
 from ..errors import ClusterError
 from ..text import plural
 from . import methods
@@ -107,8 +108,8 @@ def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95,
     solver = "covariance_eigh" if Z.shape[0] >= 10 * Z.shape[1] else "full"
     pca = PCA(n_components=n_comp, svd_solver=solver, random_state=seed).fit(Z)
     P = pca.transform(Z)
-    return Reduced(_unit(P) if unit_rows else P, mean, scale, pca.components_,
-                   pca.mean_, unit_rows)
+    P = neighbours.unit_rows(P, np.float64) if unit_rows else P
+    return Reduced(P, mean, scale, pca.components_, pca.mean_, unit_rows)
 
 
 def fit(X: np.ndarray, k: int, *, method: str = "kmeans", seed: int = 0,
@@ -171,12 +172,7 @@ def _project(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, pca_mean: np.nd
              components: np.ndarray, unit: bool) -> np.ndarray:
     """Standardise, project on the principal components, and scale rows to unit length."""
     P = ((np.asarray(X, dtype=np.float64) - mean) / scale - pca_mean) @ components.T
-    return _unit(P) if unit else P
-
-
-def _unit(P: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(P, axis=1, keepdims=True)
-    return P / np.where(norms > 0, norms, 1.0)
+    return neighbours.unit_rows(P, np.float64) if unit else P
 
 
 def _distances(P: np.ndarray, centroids: np.ndarray) -> np.ndarray:
