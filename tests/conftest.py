@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,48 @@ def no_thread_leaks():
     while set(threading.enumerate()) - before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not set(threading.enumerate()) - before
+
+
+FULL_SLICE = Path(__file__).resolve().parents[1] / "build" / "full-slice"
+
+
+@dataclass(frozen=True)
+class FullLibrary:
+    """A library of full-length tracks in mixed formats (MP3, FLAC, Ogg, Opus, M4A) with
+    artist/album/title tags, labelled by game, as ../shared/tools/make_full_library.sh lays it."""
+
+    root: Path
+
+    @property
+    def music(self) -> Path:
+        return self.root / "music"
+
+    def labels(self) -> dict[str, str]:
+        """file (relative to music/) -> label"""
+        with open(self.root / "labels.csv", newline="") as f:
+            return {r["file"]: r["label"] for r in csv.DictReader(f)}
+
+    def copy_to(self, dest: Path, files: list[str] | None = None) -> list[Path]:
+        """Copy the tracks (all, or `files`) into dest, keeping the Artist/Album/ layout."""
+        out = []
+        for rel in files if files is not None else sorted(self.labels()):
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.music / rel, target)
+            out.append(target)
+        return out
+
+
+@pytest.fixture(scope="session")
+def full_slice() -> FullLibrary:
+    """32 full-length tracks from two games (.ci/full-slice.sh builds them; apt downloads once,
+    cached in build/). Read-only: copy before writing tags."""
+    import subprocess
+
+    if not (FULL_SLICE / "labels.csv").exists():
+        subprocess.run(["bash", str(FULL_SLICE.parents[1] / ".ci" / "full-slice.sh")],
+                       check=True)
+    return FullLibrary(FULL_SLICE)
 
 
 @pytest.fixture(scope="session")
