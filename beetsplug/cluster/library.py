@@ -78,6 +78,9 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
                 continue
             row = rows.get(t.path)
             now = freshness.state(row, st, emb.version, keep_windows)
+            if row is not None and not row.intact and now is State.CHANGED:
+                log.warning("{}: its stored vector is damaged; analysing it again",
+                            playlists.readable(t.path))
             if force:
                 todo.append((t, st))
             elif now is State.FRESH:
