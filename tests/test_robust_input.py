@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, BeetsEnv, pick_clips
 
+from beetsplug.cluster.config import DEFAULTS, RANGES, Range, check_ranges
+
 pytestmark = pytest.mark.slow
 
 
@@ -105,3 +107,76 @@ def test_two_first_runs_at_once_both_create_the_store(tmp_path):
         with closing(sqlite3.connect(db)) as conn:
             assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+# -- item 11: every option checked against its range, before any work -----------------------
+
+
+def outside(allowed: Range) -> list[object]:
+    """Values just outside a range: below (or at an open) low end, above the high end, a
+    fraction where a whole number is wanted."""
+    out: list[object] = []
+    if allowed.low is not None:
+        out.append(allowed.low if allowed.above else allowed.low - 1)
+    if allowed.high is not None:
+        out.append(allowed.high + 1)
+    if allowed.whole:
+        out.append((allowed.low or 0) + 1.5)
+    return out
+
+
+def test_every_range_refuses_what_lies_outside_it_and_holds_its_default():
+    for name, allowed in RANGES.items():
+        assert allowed.holds(DEFAULTS[name]), name
+        for value in outside(allowed):
+            with pytest.raises(ValueError, match=f"^{name} must be "):
+                check_ranges({**DEFAULTS, name: value})
+
+
+def test_readme_states_every_options_range():
+    text = (REPO / "README.md").read_text(encoding="utf-8").split("## Configuration", 1)[1]
+    for name, allowed in RANGES.items():
+        assert f"| `{name}` | {allowed.text()} |" in text, name
+
+
+# The issue's cases first, then the first value outside each option's range (the table's own).
+CASES = [("window_seconds", 0), ("window_seconds", -5), ("window_seconds", 0.5), ("seed", -1),
+         *((name, outside(allowed)[0]) for name, allowed in RANGES.items())]
+
+
+def bad_config_runs(tmp_path: Path, command: list[str]) -> list[tuple[str, object, object]]:
+    """Each case's command under a config holding it, several at once (each exits at once)."""
+    import os
+
+    started = []
+    for i, (name, value) in enumerate(CASES):
+        env = BeetsEnv(tmp_path / f"{i}-{name}", **{name: value})
+        run_env = {**os.environ, "BEETSDIR": str(env.config_dir),
+                   "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
+        started.append((name, value, subprocess.Popen(
+            [sys.executable, "-m", *command], env=run_env, text=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)))
+        if len(started) % 4 == 0:  # four at a time on a shared machine
+            started[-4][2].wait(timeout=120)
+    done = []
+    for name, value, proc in started:
+        out, err = proc.communicate(timeout=120)
+        done.append((name, value, subprocess.CompletedProcess(proc.args, proc.returncode,
+                                                              out, err)))
+    return done
+
+
+@pytest.mark.parametrize("command", [["beets", "cluster"], ["beets", "similar", "x"]])
+def test_beet_refuses_each_out_of_range_option_in_one_line(tmp_path, command):
+    for name, value, res in bad_config_runs(tmp_path, command):
+        line = one_line_error(res)
+        assert line == (f"error: cluster: bad configuration: {name} must be "
+                        f"{RANGES[name].text()}, not {value!r}"), line
+
+
+def test_clusterd_refuses_each_out_of_range_option_at_start(tmp_path):
+    for name, value, res in bad_config_runs(tmp_path, ["clusterd"]):
+        assert res.returncode == 2, (name, value, res.stderr)
+        line = one_line_error(res)
+        assert line.endswith(f"ERROR clusterd: clusterd: bad configuration: {name} must be "
+                             f"{RANGES[name].text()}, not {value!r}"), line
