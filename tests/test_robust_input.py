@@ -180,3 +180,108 @@ def test_clusterd_refuses_each_out_of_range_option_at_start(tmp_path):
         line = one_line_error(res)
         assert line.endswith(f"ERROR clusterd: clusterd: bad configuration: {name} must be "
                              f"{RANGES[name].text()}, not {value!r}"), line
+
+
+# -- item 8: files and folders without read permission ---------------------------------------
+
+# Tests run as root, whose DAC override reads every file: these steps run without it.
+NO_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-all"]
+
+
+def run_env(env: BeetsEnv) -> dict[str, str]:
+    import os
+
+    return {**os.environ, "BEETSDIR": str(env.config_dir), "OPENBLAS_NUM_THREADS": "1",
+            "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
+
+
+def beet_unprivileged(env: BeetsEnv, *args: str) -> subprocess.CompletedProcess:
+    res = subprocess.run([*NO_OVERRIDE, sys.executable, "-m", "beets", *args], env=run_env(env),
+                         text=True, capture_output=True, timeout=600, stdin=subprocess.DEVNULL,
+                         check=False)
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stdout + res.stderr
+    return res
+
+
+def stored(env: BeetsEnv) -> dict[str, str | None]:
+    """File name -> the error its row records (None: a vector)."""
+    with closing(sqlite3.connect(env.root / "cluster.db")) as conn:
+        return {Path(p.decode()).name: e for p, e in conn.execute("SELECT path, error "
+                                                                    "FROM tracks")}
+
+
+def test_beet_cluster_reports_unreadable_files_and_folders_and_retries_them(tmp_path, emotify):
+    env = BeetsEnv(tmp_path, workers=2)
+    clips = env.import_clips(pick_clips(per_genre=2))
+    file, folder = clips[0], clips[-1].parent  # one file, and a folder of two others
+    inside = [c for c in clips if c.parent == folder]
+    assert len(inside) == 2 and file.parent != folder
+    file.chmod(0o000)
+    folder.chmod(0o000)
+    try:
+        res = beet_unprivileged(env, "cluster", "-n", "2")
+    finally:
+        folder.chmod(0o755)
+    out = res.stdout + res.stderr
+    assert "5 analysed" in res.stdout and "0 failed, 0 missing, 3 unreadable" in res.stdout, out
+    for path in (file, *inside):  # each named once, as unreadable, not as missing or broken
+        said = [ln for ln in out.splitlines() if str(path) in ln]
+        assert len(said) == 1 and "Permission denied" in said[0], out
+    assert "not found" not in out, out
+    assert set(stored(env)) == {c.name for c in clips} - {file.name} - {c.name for c in inside}
+    assert all(e is None for e in stored(env).values())
+
+    file.chmod(0o644)  # the fault cleared: the next run analyses them, nothing else
+    again = beet_unprivileged(env, "cluster", "-n", "2")
+    assert "3 analysed, 5 already known" in again.stdout, again.stdout + again.stderr
+    assert set(stored(env)) == {c.name for c in clips}
+    assert all(e is None for e in stored(env).values())
+
+
+def test_the_daemons_catch_up_goes_on_past_an_unreadable_file(clustered):
+    import os
+    import time
+
+    # In the order the catch-up meets them: a file in a folder that can be listed but not
+    # entered, a file without read permission, two good files.
+    folder = clustered.music / "new" / "0-locked"
+    new = [folder / "a.mp3", *(clustered.music / "new" / f"{i}-{c.name}"
+                               for i, c in enumerate(pick_clips(per_genre=1, offset=3)[:3], 1))]
+    folder.mkdir(parents=True)
+    for clip, dest in zip(pick_clips(per_genre=1, offset=3), new):
+        dest.write_bytes(clip.read_bytes())
+    new[1].chmod(0o000)
+    folder.chmod(0o644)
+    log = clustered.root / "daemon.log"
+
+    def daemon_run() -> str:
+        start = log.stat().st_size if log.exists() else 0
+        with open(log, "a") as f:
+            proc = subprocess.Popen([*NO_OVERRIDE, sys.executable, "-m", "clusterd"],
+                                    env=run_env(clustered), stdout=f, stderr=f)
+        try:
+            deadline = time.monotonic() + 120
+            while "catch-up scan" not in log.read_text()[start:]:
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            proc.send_signal(15)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        return log.read_text()[start:]
+
+    text = daemon_run()
+    assert "catch-up scan done" in text and "catch-up scan failed" not in text, text
+    for path in new[:2]:  # named, not recorded
+        said = [ln for ln in text.splitlines() if str(path) in ln]
+        assert len(said) == 1 and "Permission denied" in said[0], text
+        assert path.name not in stored(clustered)
+    for path in new[2:]:  # the files after them are placed
+        assert f"{path} -> " in text and stored(clustered)[path.name] is None, text
+
+    folder.chmod(0o755)  # retried at the next start, and placed
+    os.chmod(new[1], 0o644)
+    text = daemon_run()
+    for path in new[:2]:
+        assert f"{path} -> " in text and stored(clustered)[path.name] is None, text

@@ -16,6 +16,11 @@ class AudioError(ClusterError):
     """One file cannot be analysed (corrupt, empty, silent, too short, unsupported)."""
 
 
+class UnreadableError(ClusterError):
+    """A file cannot be read (no permission, an I/O error): not its audio's fault, so it is
+    reported by name, not recorded, and tried again on the next run."""
+
+
 class StoreError(ClusterError):
     """The embedding store cannot be opened or is from a newer version."""
 
