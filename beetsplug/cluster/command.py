@@ -107,9 +107,12 @@ def _warning_on_errors(s: Settings, work: Callable[[Library], object]) -> None:
 def print_report(r: AnalysisReport) -> None:
     ui.print_(f"cluster: {plural(r.total, 'track')}: {r.analysed} analysed, "
               f"{r.cached} already known, {r.moved} moved, {r.retagged} retagged, "
-              f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing")
+              f"{len(r.failed) + len(r.known_failures)} failed, {len(r.missing)} missing"
+              + (f", {len(r.unreadable)} unreadable" if r.unreadable else ""))
     for path, error in r.failed:
         log.warning("skipped {}: {}", playlists.readable(path), error)
+    for path, error in r.unreadable:
+        log.warning("skipped {}: {} (tried again next run)", playlists.readable(path), error)
     if r.known_failures:
         log.info("{} failed before and {} unchanged (not retried; --force retries them)",
                  plural(len(r.known_failures), "file"), _are(r.known_failures))

@@ -59,6 +59,87 @@ DEFAULTS: dict[str, object] = {
     "recluster_after": 0,
     "import_new": False,
 }
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values a numeric option may take, checked before any work (a 0 s window or a
+    negative seed would otherwise fail deep inside a worker, scikit-learn or the daemon)."""
+
+    whole: bool  # a whole number, else any number
+    low: float | None = None
+    high: float | None = None
+    above: bool = False  # `low` itself is out of range
+    none: bool = False  # null is allowed (the option's "not set")
+    words: tuple[str, ...] = ()  # words allowed besides numbers, e.g. auto
+
+    def text(self) -> str:
+        """The range in words, as README's configuration reference states it."""
+        kind = "a whole number" if self.whole else "a number"
+        if self.low is not None and self.high is not None:
+            bounds = (f"> {_num(self.low)} and <= {_num(self.high)}" if self.above
+                      else f"from {_num(self.low)} to {_num(self.high)}")
+        elif self.low is not None:
+            bounds = f"{'>' if self.above else '>='} {_num(self.low)}"
+        else:
+            bounds = ""
+        extra = [*self.words, *(["null"] if self.none else [])]
+        return f"{kind} {bounds}".strip() + "".join(f", or {w}" for w in extra)
+
+    def holds(self, value: object) -> bool:
+        if value is None:
+            return self.none
+        if isinstance(value, str) and value.lower() in self.words:
+            return True
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.whole and value != int(value):
+            return False
+        if self.low is not None and (value <= self.low if self.above else value < self.low):
+            return False
+        return self.high is None or value <= self.high
+
+
+# Every numeric option's valid values (the table above gives the defaults; README's reference
+# states these ranges, a test checks both, and a test tries a value outside each).
+RANGES: dict[str, Range] = {
+    "clusters": Range(whole=True, low=1, words=("auto",)),
+    "window_seconds": Range(whole=False, low=1, high=600, none=True),
+    "padding_threshold": Range(whole=False, low=0, high=1, above=True),
+    "max_windows": Range(whole=True, low=1, none=True),
+    "window_quantile": Range(whole=False, low=0, high=1, above=True),
+    "workers": Range(whole=True, low=0),
+    "pca_variance": Range(whole=False, low=0, high=1, above=True),
+    "minibatch_threshold": Range(whole=True, low=0),
+    "seed": Range(whole=True, low=0, high=2**32 - 1),  # what numpy and scikit-learn take
+    "similar_per_artist": Range(whole=True, low=0),
+    "similar_per_album": Range(whole=True, low=0),
+    "poll_interval": Range(whole=False, low=0, above=True),
+    "quiet_seconds": Range(whole=False, low=0, above=True),
+    "max_wait_seconds": Range(whole=False, low=0, above=True),
+    "recluster_after": Range(whole=True, low=0),
+}
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if x == int(x) else f"{x:g}"
+
+
+def check_ranges(values: Mapping[str, object]) -> None:
+    """Raise ValueError naming the first option of `values` outside its range."""
+    for name, allowed in RANGES.items():
+        value = values.get(name, DEFAULTS[name])
+        if isinstance(value, str) and value.lower() not in allowed.words:
+            try:  # YAML reads 1e3 as text
+                value = float(value)
+            except ValueError:
+                if name == "clusters":
+                    continue  # int() below says what it could not read
+                raise ValueError(f"{name} must be {allowed.text()}, not {value!r}") from None
+        if not allowed.holds(value):
+            raise ValueError(f"{name} must be {allowed.text()}, not {value!r}")
+
+
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
                "recluster_after", "import_new")
 
@@ -159,6 +240,7 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
     Raises ValueError with a clear line for a bad value.
     """
     c = {**values, **{k: v for k, v in overrides.items() if v is not None}}
+    check_ranges(c)
     try:
         s = Settings(
             n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),

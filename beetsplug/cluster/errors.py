@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import sqlite3
 from pathlib import Path
 
@@ -13,6 +14,11 @@ class ClusterError(Exception):
 
 class AudioError(ClusterError):
     """One file cannot be analysed (corrupt, empty, silent, too short, unsupported)."""
+
+
+class UnreadableError(ClusterError):
+    """A file cannot be read (no permission, an I/O error): not its audio's fault, so it is
+    reported by name, not recorded, and tried again on the next run."""
 
 
 class StoreError(ClusterError):
@@ -28,6 +34,8 @@ class MethodError(ClusterError, ValueError):
 _SQLITE_ADVICE = (
     ("malformed", "is damaged", "move it aside and run again to re-analyse"),
     ("not a database", "is damaged", "move it aside and run again to re-analyse"),
+    ("no such table", "is damaged", "move it aside and run again to re-analyse"),
+    ("no such column", "is damaged", "move it aside and run again to re-analyse"),
     ("full", "cannot grow", "free some disk space and run again"),
     ("readonly", "cannot be written", "check that it and its folder are writable"),
     ("locked", "is busy", "another process holds it; try again"),
@@ -45,7 +53,8 @@ def store_error(path: Path | str, exc: sqlite3.Error) -> StoreError:
 
 def sqlite_errors(cls: type) -> type:
     """Class decorator: every public method turns sqlite3 errors into a StoreError naming
-    `self.path`, so no caller sees a sqlite traceback and new methods are covered too."""
+    `self.path`, so no caller sees a sqlite traceback and new methods are covered too; the
+    inherited ones (the vector reads) as well as the class's own."""
 
     def guarded(fn):
         @functools.wraps(fn)
@@ -57,8 +66,8 @@ def sqlite_errors(cls: type) -> type:
 
         return call
 
-    for name, fn in list(vars(cls).items()):
-        if callable(fn) and not name.startswith("_"):
+    for name, fn in inspect.getmembers(cls, inspect.isfunction):
+        if not name.startswith("_"):
             setattr(cls, name, guarded(fn))
     return cls
 

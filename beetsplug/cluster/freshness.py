@@ -18,6 +18,9 @@ class Row:
     error: str | None
     fingerprint: str | None
     has_windows: bool
+    # The stored blobs have the length their counts promise: a damaged row (a bad copy, a
+    # hand edit) is analysed again rather than read as a vector.
+    intact: bool = True
 
 
 class State(Enum):
@@ -33,13 +36,13 @@ def state(row: Row | None, st: os.stat_result, version: str, keep_windows: bool)
     same_file = (row.size, row.mtime) == (st.st_size, st.st_mtime) and row.version == version
     if same_file and row.error is not None:
         return State.FAILED
-    if same_file and (row.has_windows or not keep_windows):
+    if same_file and row.intact and (row.has_windows or not keep_windows):
         return State.FRESH
     return State.CHANGED
 
 
 def retagged(row: Row | None, version: str, keep_windows: bool, print_now: str | None) -> bool:
     """A changed file whose audio is what we analysed (only its tags changed): keep its vector."""
-    return (row is not None and row.error is None and row.version == version
+    return (row is not None and row.error is None and row.intact and row.version == version
             and row.fingerprint is not None and row.fingerprint == print_now
             and (row.has_windows or not keep_windows))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import beets_items, embedders, freshness
 from .config import Settings
@@ -29,6 +30,9 @@ from .placing import FileQuestions
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
 from .similar import SimilarQueries
 from .store import Store
+
+if TYPE_CHECKING:  # the analysis modules load when analysis runs
+    from .analysis.workers import Outcome
 
 Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
 
@@ -73,11 +77,17 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         for t in tracks:
             try:
                 st = os.stat(t.path)
-            except OSError:
+            except (FileNotFoundError, NotADirectoryError):
                 report.missing.append(t.path)
+                continue
+            except OSError as exc:  # a folder without permission, an I/O error: not missing
+                report.unreadable.append((t.path, f"cannot read file: {exc.strerror or exc}"))
                 continue
             row = rows.get(t.path)
             now = freshness.state(row, st, emb.version, keep_windows)
+            if row is not None and not row.intact and now is State.CHANGED:
+                log.warning("{}: its stored vector is damaged; analysing it again",
+                            playlists.readable(t.path))
             if force:
                 todo.append((t, st))
             elif now is State.FRESH:
@@ -94,12 +104,13 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
                 todo.append((t, st))
         if todo:
             done = self._run(todo, tracks, progress)
-            report.analysed = len(done)
-            report.failed = [(p, e) for p, e in done if e]
+            report.analysed = len(done.saved)
+            report.failed = [(p, e) for p, e in done.saved if e]
+            report.unreadable += done.unreadable
         return report
 
     def _run(self, todo: list[tuple[Track, os.stat_result]], tracks: list[Track],
-             progress: Progress | None) -> list[tuple[str, str | None]]:
+             progress: Progress | None) -> Outcome:
         from .analysis.jobs import make_jobs
         from .analysis.workers import run_jobs
 
@@ -152,8 +163,9 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         emb, out = self.embedder, Placement()
         before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
         report = self.analyse(tracks)
-        out.failed = report.failed
-        out.new = sum(before[t.path] is None for t in tracks) - len(report.failed)
+        out.failed, out.unreadable = report.failed, report.unreadable
+        not_stored = {p for p, _ in [*report.failed, *report.unreadable]}
+        out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
         if run is None or run["version"] != emb.version:
             log.info("no earlier run of {} to place new tracks by; run `beet cluster`", emb.name)

@@ -28,6 +28,9 @@ class FileQuestions:
                 st = os.stat(path)
             except FileNotFoundError:
                 continue  # gone again; its delete event follows
+            except OSError:  # no permission on its folder: `place` reports it by name
+                out.append(path)
+                continue
             now = freshness.state(rows.get(path), st, emb.version,
                                   self.settings.aggregate == "chunk_level")
             if ((now is State.UNKNOWN and not self._adopt_moved(path, st))

@@ -36,6 +36,8 @@ class AnalysisReport:
     failed: list[tuple[str, str]] = field(default_factory=list)  # new failures this run
     known_failures: list[tuple[str, str]] = field(default_factory=list)  # not retried
     missing: list[str] = field(default_factory=list)  # in the query, not on disk
+    # (path, why): no read permission, an I/O error; not recorded, tried again next run
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Placement:
     assigned: dict[str, Assignment] = field(default_factory=dict)
     new: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # tried again next time
 
 
 @dataclass(frozen=True)

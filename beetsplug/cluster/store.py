@@ -10,11 +10,12 @@ Windows rip) has no TEXT spelling. The API takes and returns the core's `str` pa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,11 @@ from .store_schema import MIGRATIONS
 from .store_vectors import VectorReads, _dec, _enc
 
 BUSY_TIMEOUT_MS = 30_000
+# A row's blobs are as long as its counts say (float32): else freshness has it analysed again.
+# length() of a BLOB reads only the record header.
+INTACT = ("(error IS NOT NULL OR (vector IS NOT NULL AND length(vector) = 4 * dim AND "
+          "(windows IS NULL OR (n_windows > 0 AND length(windows) % (4 * n_windows) = 0))))")
+TABLES = ("tracks", "runs", "assignments", "backend_tags")
 
 
 @sqlite_errors
@@ -50,19 +56,50 @@ class Store(VectorReads):
         self.db.conn.close()
 
     def _migrate(self) -> None:
-        with self.db.atomic():
-            current = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if current > len(MIGRATIONS):
-                raise StoreError(f"{self.path} was written by a newer beets-cluster "
-                                 f"(schema {current}); upgrade the plugin")
-            for step in MIGRATIONS[current:]:
-                step(self.db)
-            self.db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+        if self._version() != len(MIGRATIONS):
+            # The write lock first (BEGIN IMMEDIATE), then the version read again: a read that
+            # turns into a write fails at once in WAL mode when another first run wrote
+            # meanwhile, whatever the busy timeout; this waits for it like every other write.
+            with self._write_lock():
+                current = self._version()
+                if current > len(MIGRATIONS):
+                    raise StoreError(f"{self.path} was written by a newer beets-cluster "
+                                     f"(schema {current}); upgrade the plugin")
+                if current == 0 and self._tables():
+                    raise self._damaged("tables but no schema version")
+                for step in MIGRATIONS[current:]:
+                    step(self.db)
+                self.db.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+        tables = self._tables()
+        missing = [t for t in TABLES if t not in tables]
+        if missing:
+            raise self._damaged(f"no table {', '.join(missing)}")
+
+    def _version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _tables(self) -> set[str]:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'table'"
+        return {r[0] for r in self.db.execute(sql)}
+
+    def _damaged(self, what: str) -> StoreError:
+        return StoreError(f"the embedding store {self.path} is damaged ({what}): move it aside "
+                          "and run again to re-analyse")
+
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        try:
+            yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.execute("COMMIT")
 
     # -- analyses -----------------------------------------------------------------------------
 
-    _ROW = ("SELECT path, size, mtime, version, error, fingerprint, windows IS NOT NULL "
-            "FROM tracks WHERE backend = ?")
+    _ROW = ("SELECT path, size, mtime, version, error, fingerprint, windows IS NOT NULL, "
+            f"{INTACT} FROM tracks WHERE backend = ?")
 
     def rows(self, backend: str, paths: list[str] | None = None) -> dict[str, Row]:
         """The rows the freshness rule reads for a whole run: every file's for this backend,

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from .errors import StoreError
+from .log import log
+from .output.paths import readable
 
 SCAN_ABOVE = 2_000  # paths: above this many, one pass over the table beats lookups by path
 
@@ -24,6 +26,7 @@ class VectorReads:
         many = len(paths) > SCAN_ABOVE  # every row at once: no per-row filtering in Python
         rows = (self.db.conn.execute(sql, [backend, version]).fetchall() if many else
                 list(self._select(sql, [backend, version], paths)))
+        rows = [r for r in rows if _intact(r[0], r[1], r[2], "vector")]
         dims = {dim for _, _, dim in rows}
         if len(dims) > 1:
             raise StoreError(f"{self.path} holds {backend} {version} vectors of "
@@ -41,9 +44,11 @@ class VectorReads:
         A raw cursor + np.frombuffer: row dicts are ~3x slower on big libraries."""
         column = "windows" if windows else "vector"
         found: dict[str, np.ndarray] = {}
-        sql = (f"SELECT path, {column}, n_windows FROM tracks WHERE backend = ? AND version = ? "
-               f"AND error IS NULL AND {column} IS NOT NULL")
-        for path, blob, n_windows in self._select(sql, [backend, version], paths):
+        sql = (f"SELECT path, {column}, n_windows, dim FROM tracks WHERE backend = ? "
+               f"AND version = ? AND error IS NULL AND {column} IS NOT NULL")
+        for path, blob, n_windows, dim in self._select(sql, [backend, version], paths):
+            if not _intact(path, blob, n_windows if windows else dim, column, rows=windows):
+                continue
             arr = np.frombuffer(blob, dtype=np.float32)
             # by the window count: `dim` is the track vector's, twice a window's when the
             # backend pools mean and spread
@@ -54,7 +59,8 @@ class VectorReads:
     def tags(self, paths: list[str], backend: str, version: str) -> dict[str, np.ndarray]:
         sql = "SELECT path, tags FROM tracks WHERE backend = ? AND version = ? AND tags IS NOT NULL"
         return {_dec(p): np.frombuffer(blob, dtype=np.float32)
-                for p, blob in self._select(sql, [backend, version], paths)}
+                for p, blob in self._select(sql, [backend, version], paths)
+                if _intact(p, blob, None, "tag list")}
 
     def _select(self, sql: str, params: list, paths: list[str] | None) -> Iterator[tuple]:
         """`sql`'s rows (path first), of `paths` only. Many paths: one pass over the backend's
@@ -73,6 +79,22 @@ class VectorReads:
             marks = ",".join("?" * len(chunk))
             yield from self.db.conn.execute(f"{sql} AND path IN ({marks})",
                                             [*params, *map(_enc, chunk)])
+
+
+def _intact(path: bytes | str, blob: bytes, count: int | None, what: str, *,
+            rows: bool = False) -> bool:
+    """Whether a stored blob is as long as its row says: `count` floats, or `count` rows of
+    floats (`rows`), or any whole number of floats (None). A damaged one is named and skipped;
+    the freshness rule (store.INTACT) has its file analysed again on the next run."""
+    floats, whole = divmod(len(blob), 4)
+    if rows:
+        good = not whole and bool(count) and floats % count == 0 and floats > 0
+    else:
+        good = not whole and (count is None or floats == count)
+    if not good:
+        log.warning("{}: its stored {} is damaged ({} bytes); skipped, and analysed again by "
+                    "the next `beet cluster`", readable(_dec(path)), what, len(blob))
+    return good
 
 
 def _enc(path: str) -> bytes:

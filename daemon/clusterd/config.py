@@ -7,7 +7,7 @@ from pathlib import Path
 import confuse
 from beets import config
 
-from beetsplug.cluster.config import DEFAULTS
+from beetsplug.cluster.config import DAEMON_KEYS, DEFAULTS, check_ranges
 from clusterd.service import Options
 
 
@@ -28,6 +28,10 @@ def add_defaults() -> None:
 def options_from_config(*, poll: bool | None = None) -> Options:
     """Options from the current beets config. Raises confuse.ConfigError with a clear line."""
     view = config["cluster"]
+    try:  # the one table's ranges, before the daemon's own reading of its options
+        check_ranges({key: view[key].get() for key in DAEMON_KEYS})
+    except ValueError as exc:
+        raise confuse.ConfigValueError(f"clusterd: bad configuration: {exc}") from None
     roots = [Path(config["directory"].as_filename())]
     roots += [Path(p).expanduser().absolute() for p in view["watch_dirs"].as_str_seq()]
     quiet = float(view["quiet_seconds"].as_number())

@@ -14,7 +14,7 @@ from beets import config, library, ui
 from beetsplug.cluster import log as cluster_log
 from beetsplug.cluster.beets_items import strays, track_of
 from beetsplug.cluster.config import Settings, read_view, settings_from
-from beetsplug.cluster.errors import ClusterError
+from beetsplug.cluster.errors import ClusterError, StoreError
 from beetsplug.cluster.item_table import read_tracks
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
@@ -78,6 +78,8 @@ class CoreHandler:
             placed = self.core.place(self._tracks(todo))
         for path, error in placed.failed:
             log.warning("{} recorded as failed: {}", path, error)
+        for path, error in placed.unreadable:
+            log.warning("{} skipped: {} (tried again at its next change or start)", path, error)
         for path in todo:
             if path in placed.assigned:
                 log.info("{} -> {}", path, placed.assigned[path][2])
@@ -103,7 +105,12 @@ class CoreHandler:
         with self.lib.music_dir_context():
             todo = self.core.unplaced(paths)
         for path in todo:  # one at a time: the worker may stop between two
-            self._place([path])
+            try:
+                self._place([path])
+            except StoreError:
+                raise  # the store's fault, not this file's: every file would fail alike
+            except (OSError, ClusterError) as exc:  # this file's fault; the scan goes on
+                log.error("{} skipped: {}", path, exc)
             yield path
         vanished = [p for p in self.core.store.paths(self.core.embedder.name)
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]

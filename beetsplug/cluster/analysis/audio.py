@@ -16,7 +16,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from ..errors import AudioError
+from ..errors import AudioError, UnreadableError
 from .audio_stream import Resampler, WindowSink, spread, stream_ffmpeg, window_count
 from .containers import truncation
 from .decoder_output import decoder_output, log_decoder_output
@@ -62,10 +62,11 @@ def decode_windows(
     where the kept windows are, so a three-hour mix costs no more memory than a long song.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
+    try:  # opened, not only stat'ed: a file without read permission is no broken audio
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
     except OSError as exc:
-        raise AudioError(f"cannot read file: {exc.strerror or exc}") from exc
+        raise UnreadableError(f"cannot read file: {exc.strerror or exc}") from exc
     if size == 0:
         raise AudioError("empty file (0 bytes)")
     return _decode(path, sr, window_seconds, padding_threshold, max_windows)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import embedders
-from ..errors import AudioError
+from ..errors import AudioError, UnreadableError
 from .audio import decode_windows
 from .decoder_output import decoder_output
 
@@ -45,7 +45,8 @@ class Decoded:
     duration: float | None = None
     windows: np.ndarray | None = None  # raw audio windows, or window vectors if embedded here
     tags: np.ndarray | None = None
-    error: str | None = None
+    error: str | None = None  # the audio cannot be analysed: recorded, not retried
+    unreadable: str | None = None  # the file cannot be read (permission, I/O): not recorded
     fingerprint: str | None = None
     decoder_said: tuple[str, ...] = ()  # what the C decoders printed, for the debug log
 
@@ -93,7 +94,10 @@ def _analyse_file(job: Job) -> Decoded:
         return Decoded(job, audio.duration, vectors, tags, fingerprint=fp)
     except AudioError as exc:
         return Decoded(job, error=str(exc))
-    except (ValueError, RuntimeError, OSError, MemoryError) as exc:  # decoder/library faults
+    except (UnreadableError, OSError) as exc:  # the file, not its audio: tried again next run
+        return Decoded(job, unreadable=str(exc) if isinstance(exc, UnreadableError)
+                       else f"cannot read file: {exc.strerror or exc}")
+    except (ValueError, RuntimeError, MemoryError) as exc:  # decoder/library faults
         return Decoded(job, error=f"analysis failed: {type(exc).__name__}: {exc}")
 
 
@@ -116,7 +120,7 @@ class Batcher:
         self.size = 0
 
     def add(self, d: Decoded) -> list[Decoded]:
-        if d.error:
+        if d.error or d.unreadable:
             return [d]
         self.queue.append(d)
         self.size += len(d.windows)

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,15 +31,24 @@ __all__ = ["Decoded", "Job", "analyse_file", "run_jobs"]
 SAVE_EVERY_SECONDS = 2.0
 
 
+@dataclass
+class Outcome:
+    """What a batch of jobs came to: (path, error or None) for each file saved, and the files
+    that could not be read (not saved: tried again on the next run)."""
+
+    saved: list[tuple[str, str | None]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
              keep_windows: bool, progress: Callable[[int], None] | None = None,
-             dask: DaskTarget | None = None) -> list[tuple[str, str | None]]:
-    """Analyse every job, here or on a Dask cluster; returns (path, error or None) for each
-    one saved.
+             dask: DaskTarget | None = None) -> Outcome:
+    """Analyse every job, here or on a Dask cluster.
 
-    Only that is kept: vectors go to the store in batches and are dropped here.
+    Only the outcome is kept: vectors go to the store in batches and are dropped here.
     """
-    saved: list[tuple[str, str | None]] = []
+    outcome = Outcome()
+    saved = outcome.saved
     pending: list[Analysis] = []
     last_save = time.monotonic()
     # on Dask the workers embed too: only vectors come back
@@ -47,6 +57,11 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
     def finish(results: list[Decoded]) -> None:
         nonlocal last_save
         for r in results:
+            if r.unreadable:  # a permission or I/O fault, not the audio's: nothing recorded
+                outcome.unreadable.append((r.job.path, r.unreadable))
+                if progress:
+                    progress(1)
+                continue
             a = _to_analysis(r, embedder, keep_windows)
             if a.error:  # the front end reports it (the run's summary, the daemon's log)
                 log.debug("failed: {}: {}", a.path, a.error)
@@ -72,7 +87,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
         decoded_all.close()  # ends the workers now, not when the generator is collected
         store.save(pending)
         saved.extend((a.path, a.error) for a in pending)
-    return saved
+    return outcome
 
 
 def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
