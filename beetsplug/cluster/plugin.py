@@ -15,6 +15,7 @@ from . import config, embedders
 from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
+from .item_table import item_paths
 from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 from .stop_signals import interrupt_on_signals, interrupted_line
 
@@ -142,8 +143,19 @@ class ClusterPlugin(BeetsPlugin):
         if s.store_path.exists():  # nothing to follow before a first `beet cluster`
             from . import command
 
-            command.follow(self._moves, self._removals, s)
+            command.follow(self._moves, gone(lib, self._removals), s)
         self._moves, self._removals = [], []
 
 
-__all__ = ["ClusterPlugin", "settings_from_config"]
+def gone(lib, removed: list[str]) -> list[str]:
+    """The removed items' paths that are really gone. A re-import replaces each item at the
+    same path (item_removed, then a new item), and `beet rm` without -d leaves the file: a
+    file that still exists, or is again an item when the command ends, keeps its vector,
+    its playlist line and its tags."""
+    if not removed:
+        return []
+    left = [p for p in dict.fromkeys(removed) if not os.path.lexists(p)]
+    return [p for p in left if p not in item_paths(lib, left)]
+
+
+__all__ = ["ClusterPlugin", "gone", "settings_from_config"]
