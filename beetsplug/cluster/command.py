@@ -134,8 +134,9 @@ def print_summary(run: ClusterRun) -> None:
     for name, paths in run.playlists.items():
         number = run.assignments[paths[0]][0] if paths else "-"
         file = by_name.get(name)
-        # what the file holds: a track whose name no playlist line can spell is not in it
-        listed = len(playlists.read_playlist(file)) if file else len(paths)
+        # what the file holds (as written by this run, not read back: another run may have
+        # replaced it since): a track whose name no playlist line can spell is not in it
+        listed = run.listed.get(file, len(paths)) if file else len(paths)
         unlisted += len(paths) - listed
         ui.print_(f"{number:>7}  {listed:>6}  {name:<{width}}  {file or '-'}")
     if unlisted:
