@@ -4,6 +4,7 @@ mode and group, names a file system should not get."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -11,6 +12,8 @@ import sys
 
 import pytest
 from conftest import REPO, BeetsEnv, pick_clips
+
+from beetsplug.cluster.output.playlists import read_playlist
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +90,74 @@ def test_the_summary_is_the_run_in_memory_not_the_files(analysed, tmp_path):
     counts = table(res.stdout)
     assert len(counts) == int(k) and sum(counts.values()) == 12, res.stdout
     assert not list(env.playlists.glob("*.m3u8"))  # the other run really took them away
+
+
+def runs(env) -> int:
+    import sqlite3
+
+    with sqlite3.connect(env.root / "cluster.db") as db:
+        return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+
+
+def test_a_bad_number_of_clusters_is_one_line(analysed):
+    res = analysed.beet("cluster", "-n", "abc", check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr
+    assert res.stderr.strip() == ("error: cluster: -n/--clusters takes a whole number or 'auto', "
+                                  "not 'abc'"), res.stderr
+
+
+def test_an_unknown_label_field_is_found_before_the_run_is_written(analysed):
+    before = runs(analysed)
+    res = analysed.beet("cluster", "-n", "3", "-e", "--labels", "nosuchfield", check=False)
+    assert res.returncode != 0 and "Traceback" not in res.stderr, res.stderr
+    assert "nosuchfield" in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert runs(analysed) == before  # no run written, no playlist replaced
+
+
+def test_output_json_never_replaces_a_file_it_did_not_write(analysed, tmp_path):
+    env = analysed
+    mine = tmp_path / "notes.json"
+    mine.write_text('{"my": "own file"}\n')
+    before = runs(env)
+    res = env.beet("cluster", "-n", "3", "-o", str(mine), check=False)
+    assert res.returncode != 0 and "refusing to overwrite" in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr and mine.read_text() == '{"my": "own file"}\n'
+    assert runs(env) == before  # refused before the run was written
+    # an export of ours is replaced on a rerun, as `beet similar -o` replaces its playlist
+    ours = tmp_path / "clusters.json"
+    env.beet("cluster", "-n", "2", "-o", str(ours))
+    ours.write_text(ours.read_text().replace('"title"', '"title" ', 1))  # touched by a user
+    env.beet("cluster", "-n", "3", "-o", str(ours))
+    assert len(json.loads(ours.read_text())) == 3
+
+
+def test_a_similar_playlist_name_holds_no_bidi_or_control_characters(analysed):
+    env = analysed
+    title = "evil\u202egpj.mp3\u200b\u0007x"  # shows as "evilx.mp3.jpg" in a file manager
+    env.beet("modify", "-y", "-W", "path:" + str(min(env.music.rglob("*.mp3"))),
+             f"title={title}")
+    res = env.beet("similar", "-n", "3", f"title:{title}")
+    assert "Traceback" not in res.stderr, res.stderr
+    [made] = [f for f in env.playlists.iterdir() if f.name.startswith("Similar to")]
+    assert "evilgpj.mp3x" in made.name, made.name
+    import unicodedata
+
+    assert not [c for c in made.name if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")]
+
+
+def test_a_rewritten_playlist_keeps_its_mode_and_group(tmp_path, emotify):
+    env = BeetsEnv(tmp_path)
+    clips = env.import_clips(pick_clips(per_genre=1))
+    env.beet("cluster", "-n", "2")
+    lists = sorted(env.playlists.glob("*.m3u8"))
+    for f in lists:  # a user lets a player's group read them, and no one else
+        os.chown(f, -1, 4)
+        f.chmod(0o640)
+    before = {f: f.read_text() for f in lists}
+    (tmp_path / "moved").mkdir()
+    env.beet("move", "-d", str(tmp_path / "moved"))  # every line rewritten
+    for f in lists:
+        assert f.read_text() != before[f] and read_playlist(f), f
+        st = f.stat()
+        assert (st.st_mode & 0o7777, st.st_gid) == (0o640, 4), f
+    assert not any(c.exists() for c in clips)
