@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
-from .output.file_tags import CLUSTER, PLAYLIST, tag_files
+from .errors import ClusterError
+from .log import log
+from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
 
 
@@ -170,11 +172,24 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
                     del item[key]
             else:
                 item[key] = value
-        item.store()
-        if write and item.try_write() and written:
+        if write and _write_ours(item, new) and written:
             written(item_path(item))
+        item.store()
         changed += 1
     return changed
+
+
+def _write_ours(item, new: Mapping) -> bool:
+    """Our fields alone into the item's file (beets' Item.try_write would write all of them);
+    a file that cannot be written is a warning, as try_write makes it. True if written."""
+    path = item_path(item)
+    try:
+        write_file_tags(Path(path), new[CLUSTER], new[PLAYLIST], grouping="grouping" in new)
+    except ClusterError as exc:
+        log.warning("{}", exc)
+        return False
+    item.mtime = item.current_mtime()  # as Item.write keeps it: `beet update` sees no change
+    return True
 
 
 def new_fields(found: Assignment | None, grouping: bool) -> dict:

@@ -34,6 +34,8 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         whole_library: bool = False) -> None:
     """Analyse, then recluster (or only show, with --pretend). `whole_library` (no query):
     the files the daemon placed without beets are clustered too."""
+    if opts.output and not opts.pretend:  # before anything is written: the run included
+        files.check_export_target(Path(opts.output))
     core = Library(s, beets=lib)
     try:
         tracks = with_items + (strays([t.path for t in with_items],
@@ -55,15 +57,24 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         core.close()
 
 
-def judge_last(lib, query, s: Settings, opts) -> None:
-    """--evaluate and --plot on the last run of the configured backend."""
+def labels(lib, query, field: str) -> dict[str, object]:
+    """path -> the field's value for the query's tracks (--labels); a field none of them has is
+    an error, raised before a run is written rather than after."""
+    truth = {item_path(i): field_label(i, field) for i in lib.items(query)}
+    if all(v in (None, "") for v in truth.values()):
+        raise ClusterError(f"--labels {field}: no track of the query has a value for "
+                           f"{field!r}: check the field name (`beet fields` lists them)")
+    return truth
+
+
+def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = None) -> None:
+    """--evaluate and --plot on the last run of the configured backend (`truth`: --labels)."""
     core = Library(s)
     try:
         run = core.last_run()
         if opts.evaluate:
-            truth = None
-            if opts.labels:
-                truth = {item_path(i): field_label(i, opts.labels) for i in lib.items(query)}
+            if opts.labels and truth is None:
+                truth = labels(lib, query, opts.labels)
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
             ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:
@@ -137,8 +148,9 @@ def print_summary(run: ClusterRun) -> None:
     for name, paths in run.playlists.items():
         number = run.assignments[paths[0]][0] if paths else "-"
         file = by_name.get(name)
-        # what the file holds: a track whose name no playlist line can spell is not in it
-        listed = len(playlists.read_playlist(file)) if file else len(paths)
+        # what the file holds (as written by this run, not read back: another run may have
+        # replaced it since): a track whose name no playlist line can spell is not in it
+        listed = run.listed.get(file, len(paths)) if file else len(paths)
         unlisted += len(paths) - listed
         ui.print_(f"{number:>7}  {listed:>6}  {name:<{width}}  {file or '-'}")
     if unlisted:

@@ -44,6 +44,12 @@ def read_table(lib) -> ItemTable:
     return ItemTable(_Reader(lib, _TAGS), dict(_paths_and_ids(lib, "", [])))
 
 
+def item_paths(lib, paths: Sequence[str]) -> set[str]:
+    """Those of `paths` that are beets items now (one pass over the items' paths)."""
+    wanted = set(paths)
+    return {p for p, _ in _paths_and_ids(lib, "", []) if p in wanted} if wanted else set()
+
+
 def _paths_and_ids(lib, where: str, values: Sequence) -> list[tuple[str, int]]:
     """(absolute path, id) of the items `where` selects, in one query."""
     from beets.library import Item

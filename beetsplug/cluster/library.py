@@ -137,15 +137,17 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         half a run: the playlists as a whole set, then the run's record, then the tags (of the
         tracks, and cleared on `others`: earlier runs' members now in none)."""
         run = self.plan(tracks)
-        run.files = self.export(run, tracks)
+        run.listed = self.export(run, tracks)
+        run.files = list(run.listed)
         run.run_id = self.store.save_run(
             run.record, ((p, c, d, n) for p, (c, d, n) in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
         run.changed = self._write_back(by_path.values(), run.assignments)
         return run
 
-    def export(self, run: ClusterRun, tracks: list[Track]) -> list[Path]:
-        """One playlist per cluster, written as a set; our stale playlists go."""
+    def export(self, run: ClusterRun, tracks: list[Track]) -> dict[Path, int]:
+        """One playlist per cluster, written as a set; our stale playlists go. Each file with
+        the number of tracks it lists."""
         s = self.settings
         return playlists.write_playlists(self.entries(run, tracks), s.playlist_dir,
                                          mode=s.path_mode, library_root=s.library_root,

@@ -40,11 +40,22 @@ class FileQuestions:
         return out
 
     def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
-        """A file the store knows under a path that is gone (same size and mtime) was moved
-        here unseen: its vector and playlist line follow, through the one move path."""
-        emb = self.embedder
+        """A file the store knows under a path that is gone, with the same size and mtime and
+        the same audio fingerprint, was moved here unseen: its vector and playlist line follow,
+        through the one move path. Size and mtime alone are not enough (a copy keeps the
+        mtime, `touch -d` sets any), and a format without a fingerprint is analysed again."""
+        emb, here = self.embedder, None
         for old in self.store.find_moved(st.st_size, st.st_mtime, emb.name, emb.version):
-            if old != path and not os.path.exists(old):
+            if old == path or os.path.exists(old):
+                continue
+            row = self.store.row(old, emb.name)
+            if row is None or row.fingerprint is None:
+                continue
+            if here is None:
+                from .analysis.audio import fingerprint
+
+                here = fingerprint(path) or ""
+            if row.fingerprint == here:
                 log.debug("{} moved to {}; vector kept", old, path)
                 self.move([(old, path)])
                 return True

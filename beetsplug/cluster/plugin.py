@@ -15,6 +15,7 @@ from . import config, embedders
 from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
+from .item_table import item_paths
 from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 from .stop_signals import interrupt_on_signals, interrupted_line
 
@@ -101,8 +102,9 @@ class ClusterPlugin(BeetsPlugin):
         return settings_from_config(self.config, **overrides).with_(write_tags=ui.should_write())
 
     def command(self, lib, opts, args) -> None:
-        s = self.settings(clusters=opts.clusters, backend=opts.backend, aggregate=opts.aggregate,
-                          method=opts.method, dask_scheduler=opts.dask)
+        s = self.settings(clusters=clusters_option(opts.clusters), backend=opts.backend,
+                          aggregate=opts.aggregate, method=opts.method,
+                          dask_scheduler=opts.dask)
         judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
         from . import command  # heavy (scikit-learn, librosa): only when clustering runs
 
@@ -111,10 +113,13 @@ class ClusterPlugin(BeetsPlugin):
             raise ui.UserError("cluster: the query matched no tracks")
         restore_signals = interrupt_on_signals()  # SIGTERM, SIGHUP: as Ctrl-C
         try:
+            truth = None
+            if opts.evaluate and opts.labels:  # a field no track has: found before the run
+                truth = command.labels(lib, args, opts.labels)
             if not judge_only:
                 command.run(lib, tracks, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
-                command.judge_last(lib, args, s, opts)
+                command.judge_last(lib, args, s, opts, truth)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt as exc:
@@ -142,8 +147,27 @@ class ClusterPlugin(BeetsPlugin):
         if s.store_path.exists():  # nothing to follow before a first `beet cluster`
             from . import command
 
-            command.follow(self._moves, self._removals, s)
+            command.follow(self._moves, gone(lib, self._removals), s)
         self._moves, self._removals = [], []
 
 
-__all__ = ["ClusterPlugin", "settings_from_config"]
+def clusters_option(value: str | None) -> str | None:
+    """-n/--clusters: a whole number or `auto`, said in one line (not int()'s message)."""
+    word = (value or "").strip()
+    if value is None or word.lower() == "auto" or (word.isascii() and word.isdigit()):
+        return value
+    raise ui.UserError(f"cluster: -n/--clusters takes a whole number or 'auto', not {value!r}")
+
+
+def gone(lib, removed: list[str]) -> list[str]:
+    """The removed items' paths that are really gone. A re-import replaces each item at the
+    same path (item_removed, then a new item), and `beet rm` without -d leaves the file: a
+    file that still exists, or is again an item when the command ends, keeps its vector,
+    its playlist line and its tags."""
+    if not removed:
+        return []
+    left = [p for p in dict.fromkeys(removed) if not os.path.lexists(p)]
+    return [p for p in left if p not in item_paths(lib, left)]
+
+
+__all__ = ["ClusterPlugin", "clusters_option", "gone", "settings_from_config"]

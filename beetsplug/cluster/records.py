@@ -52,6 +52,9 @@ class ClusterRun:
     previous_ari: float | None = None  # agreement with the previous run, on shared tracks
     record: dict = field(default_factory=dict, repr=False)  # the store's `runs` row, to save
     files: list[Path] = field(default_factory=list)  # the playlists written, once exported
+    # each written file's track count: what the summary prints, never read back from the
+    # files (another run may replace them at any time)
+    listed: dict[Path, int] = field(default_factory=dict)
     changed: int = 0  # tracks whose tags changed, once written back
 
 

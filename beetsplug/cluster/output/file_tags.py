@@ -44,11 +44,14 @@ def register_fields() -> None:
 
 def write_file_tags(path: Path, cluster: int | None, playlist: str | None,
                     grouping: bool = False) -> None:
-    """Write the tags straight into a file that beets does not know; None removes them (the
-    grouping, which may be the user's own, is only ever set)."""
+    """Write our tags, and no other, into a file (beets' item or not); None removes them (the
+    grouping, which may be the user's own, is only ever set). Not through beets' Item.write,
+    which writes every field it has into the file: zeros and empty strings where the file had
+    no tag. An ID3v2.3 tag stays v2.3 (mutagen would save it as v2.4)."""
     register_fields()
     try:
         mf = mediafile.MediaFile(str(path))
+        mf.id3v23 = getattr(getattr(mf.mgfile, "tags", None), "version", None) == (2, 3, 0)
         for key, value in ((CLUSTER, cluster), (PLAYLIST, playlist)):
             if value is None:
                 delattr(mf, key)

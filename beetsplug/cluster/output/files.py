@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 def write_json(playlists: dict[str, list[Entry]], out: Path) -> None:
     """`--output FILE.json`: name -> [{path, seconds, title}], absolute paths."""
+    check_export_target(out)
     data = {
         name: [{"path": str(e.path), "seconds": e.seconds, "title": e.title} for e in entries]
         for name, entries in playlists.items()
@@ -72,6 +73,7 @@ def write_temp(path: Path, text: str) -> Path:
         raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
     try:
         with open(fd, "w", encoding="utf-8", newline="\n") as f:
+            _keep_owner_and_mode(f.fileno(), path)
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
@@ -79,6 +81,45 @@ def write_temp(path: Path, text: str) -> Path:
         discard(tmp)
         raise PlaylistError(f"cannot write playlist {path}: {e.strerror or e}") from e
     return tmp
+
+
+def _keep_owner_and_mode(fd: int, path: Path) -> None:
+    """A rewritten file keeps the mode and group (and, where we may, the owner) of the file it
+    replaces: a user who made a playlist readable to a player's group keeps that."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return  # a new file: the umask decides
+    os.fchmod(fd, st.st_mode & 0o7777)
+    for owner in (st.st_uid, -1):  # only root may give a file to another user
+        try:
+            os.fchown(fd, owner, st.st_gid)
+            return
+        except PermissionError:
+            continue
+    log.debug("cannot keep the group of {}", path)  # not a group of ours: the file stays ours
+
+
+def is_export(path: Path) -> bool:
+    """Whether `path` holds a JSON export of ours (name -> [{path, seconds, title}])."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(data, dict) and all(
+        isinstance(v, list) and all(isinstance(e, dict) and set(e) == {"path", "seconds",
+                                                                       "title"} for e in v)
+        for v in data.values())
+
+
+def check_export_target(out: Path) -> None:
+    """`-o FILE.json` replaces an earlier export of ours, never someone else's file (as
+    `beet similar -o` never replaces a playlist it did not write). Checked before the run."""
+    if out.is_dir():
+        raise PlaylistError(f"-o {out}: that is a folder; name a .json file")
+    if out.exists() and not is_export(out):
+        raise PlaylistError(f"refusing to overwrite {out}: not a beets-cluster JSON export "
+                            "(remove it or name another file)")
 
 
 def replace(tmp: Path, path: Path) -> None:

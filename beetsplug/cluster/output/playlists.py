@@ -52,8 +52,9 @@ def write_playlists(
     prefix: str = "",
     url_encode: bool = False,
     extension: str | None = None,
-) -> list[Path]:
-    """Write one playlist per name into `folder`, then remove our stale ones; return the files.
+) -> dict[Path, int]:
+    """Write one playlist per name into `folder`, then remove our stale ones; return each file
+    with the number of tracks it lists (a path no line can spell is left out).
 
     As a set: every changed playlist is first written beside the old one as a temp file, and
     only when all are written are they renamed into place. A failure (a full disk, a read-only
@@ -69,10 +70,10 @@ def write_playlists(
     for target in targets.values():
         if target.exists() and not is_ours(target):
             raise PlaylistError(f"refusing to overwrite {target}: not written by beets-cluster")
-    texts = {}
+    texts, listed = {}, {}
     for name, target in targets.items():
-        lines = [entry_lines(e, style, folder) for e in playlists[name]]
-        texts[target] = render(name, [ln for ln in lines if ln])
+        blocks = [b for e in playlists[name] if (b := entry_lines(e, style, folder))]
+        texts[target], listed[target] = render(name, blocks), len(blocks)
     temps: dict[Path, Path] = {}
     try:
         for target, text in texts.items():
@@ -87,7 +88,7 @@ def write_playlists(
         for tmp in temps.values():
             files.discard(tmp)
     _remove_stale(folder, set(targets.values()))
-    return list(targets.values())
+    return listed
 
 
 def read_playlist(path: Path) -> list[str]:

@@ -4,6 +4,7 @@ playlists.MARKER alone on their third line; this file carries SIMILAR_MARKER the
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 from . import files
@@ -28,6 +29,15 @@ def write_similar(path: Path, name: str, entries: list[Entry], style: PathStyle)
 
 
 def file_name(name: str) -> str:
-    """A playlist name as a file name: no folder separators, no NUL, no leading dot."""
-    cleaned = "".join("-" if c in "/\\\0" else c for c in one_line(name)).strip().lstrip(".")
+    """A playlist name as a file name: no folder separators, no leading dot, and no control or
+    format character (a right-to-left override would make `evil\u202egpj.m3u8` show as
+    `evilu3m.jpg` in a file manager; zero-width and other invisible characters hide what a
+    name says)."""
+    kept = (c for c in one_line(name) if unicodedata.category(c) not in _INVISIBLE)
+    cleaned = "".join("-" if c in "/\\" else c for c in kept).strip().lstrip(".")
     return cleaned[:200] or "Similar"
+
+
+# control (NUL and the C0/C1 codes), format (bidi overrides and marks, zero-width), line and
+# paragraph separators
+_INVISIBLE = frozenset({"Cc", "Cf", "Zl", "Zp"})
