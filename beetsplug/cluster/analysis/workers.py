@@ -22,6 +22,7 @@ from ..log import log
 from ..store import Analysis, Store
 from .dask_pool import decoded_on_dask
 from .decoder_output import log_decoder_output
+from .jobs import kept_seconds
 from .per_file import Batcher, Decoded, Job, analyse_file
 from .worker_pool import running_pool
 
@@ -31,7 +32,7 @@ SAVE_EVERY_SECONDS = 2.0
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
-             keep_windows: bool, progress: Callable[[int], None] | None = None,
+             keep_windows: bool, progress: Callable[[float], None] | None = None,
              dask: DaskTarget | None = None) -> list[tuple[str, str | None]]:
     """Analyse every job, here or on a Dask cluster; returns (path, error or None) for each
     one saved.
@@ -52,7 +53,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
                 log.debug("failed: {}: {}", a.path, a.error)
             pending.append(a)
             if progress:
-                progress(1)
+                progress(kept_seconds(r.job, r.duration or 0.0))
         if pending and (time.monotonic() - last_save > SAVE_EVERY_SECONDS or len(pending) >= 64):
             store.save(pending)
             saved.extend((a.path, a.error) for a in pending)
