@@ -128,6 +128,7 @@ def test_a_users_workflow_loses_nothing(tmp_path, full_slice):
     assert "0 analysed" in lib.cluster()
     lib.check("cluster after the re-import", new_analyses=0)
 
+    (env.music / "Moved").mkdir()
     env.beet("move", "-d", str(env.music / "Moved"), f"path:{album}")
     assert list((env.music / "Moved").rglob("*.*"))
     lib.check("beet move", new_analyses=0)
