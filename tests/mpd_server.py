@@ -40,10 +40,11 @@ def _free_port() -> int:
 class MpdServer:
     """One MPD process; `music` and `playlists` are its music_directory and playlist_directory."""
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, music: Path | None = None,
+                 playlists: Path | None = None) -> None:
         self.base = base
-        self.music = base / "music"
-        self.playlists = base / "playlists"
+        self.music = music or base / "music"
+        self.playlists = playlists or base / "playlists"
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 

@@ -42,7 +42,7 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
                                       core.store.paths(core.embedder.name), [s.library_root])
                                if whole_library and s.library_root else [])
         report = core.analyse(tracks, force=opts.force,
-                              progress=lambda n: Progress(n, "analysing").tick)
+                              progress=lambda work: Progress(work, "analysing").tick)
         print_report(report)
         if opts.pretend:
             print_summary(core.plan(tracks))

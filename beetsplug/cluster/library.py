@@ -16,6 +16,7 @@ on a library that is analysed needs neither, and would pay seconds to load them.
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +28,7 @@ from .judging import RunJudging
 from .log import log
 from .output import playlists
 from .placing import FileQuestions
+from .progress import Workload
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
 from .similar import SimilarQueries
 from .store import Store
@@ -34,7 +36,7 @@ from .store import Store
 if TYPE_CHECKING:  # the analysis modules load when analysis runs
     from .analysis.workers import Outcome
 
-Progress = Callable[[int], Callable[[int], None]]  # total -> tick(n)
+StartProgress = Callable[[Workload], Callable[[float], None]]  # work -> tick(audio seconds)
 
 
 class Library(SimilarQueries, RunJudging, FileQuestions):
@@ -66,7 +68,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
     # -- analysis -----------------------------------------------------------------------------
 
     def analyse(self, tracks: list[Track], *, force: bool = False,
-                progress: Progress | None = None) -> AnalysisReport:
+                progress: StartProgress | None = None) -> AnalysisReport:
         """Analyse what the store does not know yet; moves and tag-only edits keep vectors."""
         from .analysis.audio import fingerprint
 
@@ -110,8 +112,8 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         return report
 
     def _run(self, todo: list[tuple[Track, os.stat_result]], tracks: list[Track],
-             progress: Progress | None) -> Outcome:
-        from .analysis.jobs import make_jobs
+             progress: StartProgress | None) -> Outcome:
+        from .analysis.jobs import kept_seconds, make_jobs
         from .analysis.workers import run_jobs
 
         s, emb = self.settings, self.embedder
@@ -120,9 +122,14 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
                          self._backend_options(), hints)
         if emb.tag_names:
             self.store.set_tag_names(emb.name, emb.version, emb.tag_names)
+        tick = None
+        if progress:
+            typical = statistics.median(hints) if hints else 0.0
+            length = {t.path: t.duration for t in tracks}
+            tick = progress(Workload(len(jobs), sum(kept_seconds(j, length.get(j.path) or typical)
+                                                    for j in jobs)))
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
-                        keep_windows=s.aggregate == "chunk_level", dask=s.dask,
-                        progress=progress(len(jobs)) if progress else None)
+                        keep_windows=s.aggregate == "chunk_level", dask=s.dask, progress=tick)
 
     # -- clustering ---------------------------------------------------------------------------
 

@@ -20,3 +20,8 @@ def make_jobs(files: list[tuple[str, os.stat_result, int | None]], s: Settings,
     return [Job(path, st.st_size, st.st_mtime, item_id, emb.name, opts, emb.sample_rate,
                 emb.window_seconds, s.padding_threshold, cap, in_workers)
             for path, st, item_id in files]
+
+
+def kept_seconds(job: Job, duration: float) -> float:
+    """The audio a track of `duration` seconds gives its analysis: at most its window cap."""
+    return min(duration, job.max_windows * job.window_seconds)

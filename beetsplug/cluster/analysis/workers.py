@@ -23,6 +23,7 @@ from ..log import log
 from ..store import Analysis, Store
 from .dask_pool import decoded_on_dask
 from .decoder_output import log_decoder_output
+from .jobs import kept_seconds
 from .per_file import Batcher, Decoded, Job, analyse_file
 from .worker_pool import running_pool
 
@@ -41,7 +42,7 @@ class Outcome:
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
-             keep_windows: bool, progress: Callable[[int], None] | None = None,
+             keep_windows: bool, progress: Callable[[float], None] | None = None,
              dask: DaskTarget | None = None) -> Outcome:
     """Analyse every job, here or on a Dask cluster.
 
@@ -60,14 +61,14 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
             if r.unreadable:  # a permission or I/O fault, not the audio's: nothing recorded
                 outcome.unreadable.append((r.job.path, r.unreadable))
                 if progress:
-                    progress(1)
+                    progress(0.0)
                 continue
             a = _to_analysis(r, embedder, keep_windows)
             if a.error:  # the front end reports it (the run's summary, the daemon's log)
                 log.debug("failed: {}: {}", a.path, a.error)
             pending.append(a)
             if progress:
-                progress(1)
+                progress(kept_seconds(r.job, r.duration or 0.0))
         if pending and (time.monotonic() - last_save > SAVE_EVERY_SECONDS or len(pending) >= 64):
             store.save(pending)
             saved.extend((a.path, a.error) for a in pending)
