@@ -221,7 +221,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         for old, new in pairs if run else ():
             found = self.store.assignment(run["id"], new)
             if found is not None and style.format(Path(old), folder, warn=False) is None:
-                playlists.addentry_of(folder / f"{found[2]}{style.suffix}", entry_of(new, None),
+                playlists.add_entry(folder / f"{found[2]}{style.suffix}", entry_of(new, None),
                                     style=style)
 
     def remove(self, paths: Iterable[str]) -> list[str]:

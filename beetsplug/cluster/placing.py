@@ -59,7 +59,7 @@ class FileQuestions:
         target = self.settings.playlist_dir / f"{name}{self.path_style.suffix}"
         if not target.exists():
             self.restore_playlists(run, f"{target} is missing")
-        playlists.addentry_of(target, entry, style=self.path_style)
+        playlists.add_entry(target, entry, style=self.path_style)
 
     def restore_playlists(self, run: dict, why: str) -> list[Path]:
         """The last run's playlists written whole again from the store's assignments (the
