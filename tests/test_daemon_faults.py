@@ -101,6 +101,23 @@ def test_a_line_that_cannot_be_written_is_not_recorded_and_is_retried(library, d
     check_whole(library)
 
 
+def test_a_users_playlist_of_the_same_name_is_left_alone_and_the_file_placed_later(
+        library, daemons):
+    daemon = daemons(library)
+    ours = {f: f.read_bytes() for f in library.playlists.glob("*.m3u8")}
+    for f in ours:  # the user's own lists, under the names ours have
+        f.write_text("#EXTM3U\nmine.mp3\n")
+    clip = new_clip(library, 5)
+    wait_until(lambda: f"{clip}: not placed" in daemon.text(), 20, "the refusal", daemon)
+    assert assigned(library, clip) is None
+    assert all(f.read_text() == "#EXTM3U\nmine.mp3\n" for f in ours)
+    for f, text in ours.items():  # the user moves theirs away; ours come back
+        f.write_bytes(text)
+    other = new_clip(library, 6)
+    wait_until(lambda: placed(library, clip, other), 20, "both placed", daemon)
+    assert sorted(listed(library)) == on_disk(library)
+
+
 def test_a_deleted_playlist_folder_is_written_whole_again(library, daemons):
     daemon = daemons(library)
     shutil.rmtree(library.playlists)
@@ -175,7 +192,13 @@ def test_a_reload_keeps_the_old_config_unless_the_new_one_is_good(library, daemo
     daemon.proc.send_signal(signal.SIGHUP)
     wait_until(lambda: daemon.text().count("reload refused") == 2, 10, "a refusal", daemon)
     assert "the playlist folder" in daemon.text().splitlines()[-1]
-    assert daemon.proc.poll() is None
+
+    config.write_text(good)  # a good config is taken, and the real core runs on it
+    daemon.proc.send_signal(signal.SIGHUP)
+    third = new_clip(library, 7)
+    wait_until(lambda: str(third) in listed(library), 20, "a line after it", daemon)
+    assert daemon.text().count("reloading configuration") == 4
+    assert daemon.text().count("reload refused") == 2
     assert daemon.stop() == 0
     assert sorted(listed(library)) == on_disk(library)
 
