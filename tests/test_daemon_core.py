@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import mutagen
@@ -54,15 +54,20 @@ def library(template, tmp_path) -> BeetsEnv:
 class Daemon:
     """`python -m clusterd` (or `beet clusterd`) on a BeetsEnv, its log in a file."""
 
-    def __init__(self, env: BeetsEnv, *command: str) -> None:
+    def __init__(self, env: BeetsEnv, *command: str, prefix: Sequence[str] = (),
+                 extra_env: Mapping[str, str] | None = None) -> None:
+        """`prefix`: run under another command (setpriv); `extra_env`: more variables."""
         self.log = env.root / "daemon.log"
         run_env = {**os.environ, "BEETSDIR": str(env.config_dir), "OPENBLAS_NUM_THREADS": "1",
                    "OMP_NUM_THREADS": "1",
-                   "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")])}
-        cmd = [sys.executable, "-m", *(command or ("clusterd",))]
+                   "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "daemon")]),
+                   **(extra_env or {})}
+        cmd = [*prefix, sys.executable, "-m", *(command or ("clusterd",))]
         with open(self.log, "a") as log:
+            start = log.tell()  # a restart appends: its own catch-up is the one to wait for
             self.proc = subprocess.Popen(cmd, env=run_env, stdout=log, stderr=log)
-        wait_until(lambda: "catch-up scan done" in self.text(), 60, "the catch-up scan", self)
+        wait_until(lambda: b"catch-up scan done" in self.log.read_bytes()[start:], 60,
+                   "the catch-up scan", self)
 
     def text(self) -> str:
         return self.log.read_text()
@@ -76,8 +81,8 @@ class Daemon:
 def daemons() -> Iterator[Callable[..., Daemon]]:
     started: list[Daemon] = []
 
-    def start(env: BeetsEnv, *command: str) -> Daemon:
-        started.append(Daemon(env, *command))
+    def start(env: BeetsEnv, *command: str, **how) -> Daemon:
+        started.append(Daemon(env, *command, **how))
         return started[-1]
 
     yield start

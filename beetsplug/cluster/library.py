@@ -27,7 +27,8 @@ from .freshness import State
 from .judging import RunJudging
 from .log import log
 from .output import playlists
-from .placing import FileQuestions
+from .output.paths import PlaylistError
+from .placing import FileQuestions, entry_of
 from .progress import Workload
 from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
 from .similar import SimilarQueries
@@ -45,6 +46,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         self.store = store if store is not None else Store(settings.store_path)
         self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
         self._embedder: embedders.Embedder | None = None
+        self._told_no_run = False
 
     def close(self) -> None:
         self.store.close()
@@ -162,13 +164,15 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
 
     def entries(self, run: ClusterRun, tracks: list[Track]) -> dict[str, list[playlists.Entry]]:
         info = {t.path: t for t in tracks}
-        return {name: [_entry(p, info.get(p)) for p in paths]
+        return {name: [entry_of(p, info.get(p)) for p in paths]
                 for name, paths in run.playlists.items()}
 
     def place(self, tracks: list[Track]) -> Placement:
         """Analyse the tracks and add each to the playlist of its nearest cluster of the last
         run, without re-clustering (the import stage, the daemon). Nothing is placed before a
-        first run."""
+        first run. The store records a placement only once its line is written: a track whose
+        line cannot be written (a read-only folder, a user's playlist of that name) is named,
+        left unplaced, and placed by a later call (the daemon retries it)."""
         emb, out = self.embedder, Placement()
         before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
         report = self.analyse(tracks)
@@ -177,20 +181,37 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
         if run is None or run["version"] != emb.version:
-            log.info("no earlier run of {} to place new tracks by; run `beet cluster`", emb.name)
+            if not self._told_no_run:  # once, not once per file the daemon sees
+                log.info("no earlier run of {} to place new tracks by: new files wait for "
+                         "`beet cluster`", emb.name)
+                self._told_no_run = True
             return out
-        stale = [Path(p) for p, row in before.items() if row is not None]
-        if stale:  # changed music: its old line goes, wherever the new one lands
-            playlists.remove_entries(self.settings.playlist_dir, stale, style=self.path_style)
         info = {t.path: t for t in tracks}
+        stale = [p for p, row in before.items() if row is not None]
+        if stale:  # changed music: its old line goes, wherever the new one lands
+            # The assignment goes first: the store never claims a line that may be gone.
+            self.store.unassign(run["id"], stale)
+            try:
+                playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in stale],
+                                         style=self.path_style)
+            except (PlaylistError, OSError) as exc:
+                out.unplaced = [(p, str(exc)) for p in info]
+                for path in info:
+                    log.warning("{}: not placed, its old line cannot go: {}", path, exc)
+                return out
         from .clustering.plan import nearest
 
-        out.assigned = nearest(run, self.store, emb, list(info))
-        for path, assignment in out.assigned.items():
+        found = nearest(run, self.store, emb, list(info))
+        seconds = self.store.durations_of(emb.name, list(found))
+        for path, assignment in found.items():
+            try:
+                self._list(run, assignment[2], entry_of(path, info[path], seconds.get(path)))
+            except (PlaylistError, OSError) as exc:
+                log.warning("{}: not placed in {}: {}", path, assignment[2], exc)
+                out.unplaced.append((path, str(exc)))
+                continue
             self.store.assign(run["id"], path, *assignment)
-            playlists.add_entry(self.settings.playlist_dir / f"{assignment[2]}"
-                                f"{self.path_style.suffix}", _entry(path, info[path]),
-                                style=self.path_style)
+            out.assigned[path] = assignment
         self._write_back([info[p] for p in out.assigned], out.assigned)
         return out
 
@@ -221,7 +242,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         for old, new in pairs if run else ():
             found = self.store.assignment(run["id"], new)
             if found is not None and style.format(Path(old), folder, warn=False) is None:
-                playlists.add_entry(folder / f"{found[2]}{style.suffix}", _entry(new, None),
+                playlists.add_entry(folder / f"{found[2]}{style.suffix}", entry_of(new, None),
                                     style=style)
 
     def remove(self, paths: Iterable[str]) -> list[str]:
@@ -233,9 +254,3 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in sorted(gone)],
                                  style=self.path_style)
         return sorted(gone)
-
-
-def _entry(path: str, track: Track | None) -> playlists.Entry:
-    # str, not Path: 100k entries per run, and the writer spells strings
-    title = (track.title if track else None) or os.path.splitext(os.path.basename(path))[0]
-    return playlists.Entry(path, track.duration if track else None, title)

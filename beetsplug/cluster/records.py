@@ -61,12 +61,14 @@ class ClusterRun:
 @dataclass
 class Placement:
     """What `place` did: each placed track's assignment, how many tracks the store did not
-    know before (a changed file is not new), and the files that failed."""
+    know before (a changed file is not new), the files that failed, and those analysed but
+    not placed because their playlist line could not be written (path, why)."""
 
     assigned: dict[str, Assignment] = field(default_factory=dict)
     new: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # tried again next time
+    unplaced: list[tuple[str, str]] = field(default_factory=list)  # no line: tried again
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,11 @@ class Store(VectorReads):
         sql = "SELECT duration FROM tracks WHERE backend = ? AND duration > 0"
         return [r[0] for r in self.db.execute(sql, [backend])]
 
+    def durations_of(self, backend: str, paths: list[str]) -> dict[str, float]:
+        """The decoded length of these files (a playlist line for a file beets does not know)."""
+        sql = "SELECT path, duration FROM tracks WHERE backend = ? AND duration > 0"
+        return {_dec(p): d for p, d in self._select(sql, [backend], paths)}
+
     def find_moved(self, size: int, mtime: float, backend: str, version: str) -> list[str]:
         """Paths of current rows for a file with this size and mtime (a rename keeps both)."""
         rows = self.db.execute(
@@ -234,6 +239,12 @@ class Store(VectorReads):
         row = self.db.execute("SELECT cluster, distance, playlist FROM assignments "
                               "WHERE run_id = ? AND path = ?", [run_id, _enc(path)]).fetchone()
         return tuple(row) if row else None
+
+    def unassign(self, run_id: int, paths: list[str]) -> None:
+        """These files are in no playlist of the run (until placed again)."""
+        with self.db.atomic():
+            self.db.conn.executemany("DELETE FROM assignments WHERE run_id = ? AND path = ?",
+                                     [(run_id, _enc(p)) for p in paths])
 
     def assign(self, run_id: int, path: str, cluster: int, distance: float, playlist: str) -> None:
         with self.db.atomic():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import confuse
-from beets import config
+from beets import IncludeLazyConfig, config
+from beets.ui import UserError
 
-from beetsplug.cluster.config import DAEMON_KEYS, DEFAULTS, check_ranges
+from beetsplug.cluster.config import DAEMON_KEYS, DEFAULTS, check_ranges, read_view, settings_from
 from clusterd.service import Options
 
 
@@ -25,14 +27,79 @@ def add_defaults() -> None:
     config["cluster"].add(DEFAULTS)
 
 
-def options_from_config(*, poll: bool | None = None) -> Options:
-    """Options from the current beets config. Raises confuse.ConfigError with a clear line."""
-    view = config["cluster"]
+def fresh_config(config_file: Path | None = None) -> confuse.Configuration:
+    """The config files read again into a new root, the running one untouched: a reload swaps
+    it in only once it has proved good. Sources that are no file (plugins' defaults, the
+    command line's overrides) are carried over, above or below the files as they stood."""
+    fresh = IncludeLazyConfig("beets", "beets")
+    fresh.read(user=True, defaults=True)  # raises confuse.ConfigReadError on a bad file
+    if config_file is not None:
+        fresh.set_file(config_file)
+    above: list = []
+    below: list = []
+    files_seen = False
+    for source in config.sources:
+        if getattr(source, "filename", None):
+            files_seen = True
+        else:
+            (below if files_seen else above).append(source)
+    fresh["cluster"].add(DEFAULTS)
+    fresh.sources[:0] = above
+    fresh.sources += [s for s in below if s not in fresh.sources]  # no pile-up over reloads
+    return fresh
+
+
+def swap_config(fresh: confuse.Configuration) -> list:
+    """Make `fresh` beets' one config (every reader holds `beets.config`, so its sources are
+    replaced in place); returns the old sources, to put back with `restore_config`."""
+    old = list(config.sources)
+    config.sources[:] = fresh.sources
+    return old
+
+
+def restore_config(sources: list) -> None:
+    config.sources[:] = sources
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where a running daemon works. A reload may not move them: the store's lock, the
+    playlists already written and the catch-up all belong to these; they change on restart."""
+
+    library_root: Path
+    playlist_dir: Path
+    store: Path
+
+    def changes(self, new: Places) -> list[str]:
+        """What `new` moves, as 'the X (old -> new)'."""
+        return [f"the {what} ({a} -> {b})"
+                for what, a, b in (("library folder", self.library_root, new.library_root),
+                                   ("playlist folder", self.playlist_dir, new.playlist_dir),
+                                   ("store", self.store, new.store)) if a != b]
+
+
+def places_from_config(root: confuse.Configuration = config) -> Places:
+    """The folders and store the config names, as the core will compute them. Raises UserError
+    with one line for a bad value."""
+    try:
+        library_root = Path(root["directory"].as_filename())
+        s = settings_from(read_view(root["cluster"]), library_root=library_root,
+                          library_db=Path(root["library"].as_filename()))
+    except ValueError as exc:
+        raise UserError(f"clusterd: bad configuration: {exc}") from exc
+    return Places(library_root, s.playlist_dir.absolute(), s.store_path.absolute())
+
+
+def options_from_config(root: confuse.Configuration = config, *,
+                        poll: bool | None = None) -> Options:
+    """Options from a beets config (the running one by default). Raises confuse.ConfigError
+    with a clear line."""
+    view = root["cluster"]
     try:  # the one table's ranges, before the daemon's own reading of its options
         check_ranges({key: view[key].get() for key in DAEMON_KEYS})
     except ValueError as exc:
         raise confuse.ConfigValueError(f"clusterd: bad configuration: {exc}") from None
-    roots = [Path(config["directory"].as_filename())]
+    roots = [Path(root["directory"].as_filename())]
     roots += [Path(p).expanduser().absolute() for p in view["watch_dirs"].as_str_seq()]
     quiet = float(view["quiet_seconds"].as_number())
     max_wait = float(view["max_wait_seconds"].as_number())

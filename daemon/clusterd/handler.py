@@ -17,6 +17,7 @@ from beetsplug.cluster.config import Settings, read_view, settings_from
 from beetsplug.cluster.errors import ClusterError, StoreError
 from beetsplug.cluster.item_table import read_tracks
 from beetsplug.cluster.library import Library
+from beetsplug.cluster.output.paths import PlaylistError
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 from clusterd.beets_items import add_files, find_items, open_library
@@ -50,13 +51,34 @@ class CoreHandler:
         self.lib, self.settings = lib, settings
         self._core: Library | None = None
         self._thread: int | None = None
+        self._store_id: tuple[int, int] | None = None  # the store file the core has open
+        # Analysed, but their playlist line could not be written (a read-only folder, a
+        # user's playlist of that name): tried again after the next batch, and after every
+        # one until it works (not at once: the fault has had no time to clear).
+        self._unplaced: set[str] = set()
+        self._failed_now: set[str] = set()
 
     @property
     def core(self) -> Library:
         if self._core is None or self._thread != threading.get_ident():
             self._core = Library(self.settings, beets=self.lib)
             self._thread = threading.get_ident()
+            self._store_id = _file_id(self.settings.store_path)
         return self._core
+
+    def _check_store(self) -> None:
+        """The store deleted or replaced under the running daemon: SQLite would go on writing
+        into the old file, which nobody will read again. Say so once and open the one there
+        now (a new, empty store when it was deleted)."""
+        if self._core is None or self._thread != threading.get_ident():
+            return
+        now = _file_id(self.settings.store_path)
+        if now == self._store_id:
+            return
+        log.warning("the embedding store {} was {} while clusterd ran; opening it afresh",
+                    self.settings.store_path, "deleted" if now is None else "replaced")
+        self._core.close()
+        self._core = self._thread = None
 
     def _tracks(self, paths: list[str]) -> list[Track]:
         """Beets' items for these files (import_new: files it does not know are added)."""
@@ -66,6 +88,7 @@ class CoreHandler:
         return [track_of(items[p]) if p in items else Track(p) for p in paths]
 
     def added(self, paths: Sequence[Path]) -> int:
+        self._check_store()
         with self.lib.music_dir_context():
             todo = self.core.unplaced([os.fsdecode(p) for p in paths])
         return self._place(todo)
@@ -83,15 +106,19 @@ class CoreHandler:
         for path in todo:
             if path in placed.assigned:
                 log.info("{} -> {}", path, placed.assigned[path][2])
+                self._unplaced.discard(path)
+        self._failed_now.update(path for path, _ in placed.unplaced)  # the core named each
         return placed.new
 
     def moved(self, pairs: Sequence[tuple[Path, Path]]) -> None:
+        self._check_store()
         with self.lib.music_dir_context():
             unknown = self.core.move([(os.fsdecode(o), os.fsdecode(n)) for o, n in pairs])
         if unknown:
             self.added([Path(p) for p in unknown])
 
     def removed(self, paths: Sequence[Path]) -> None:
+        self._check_store()
         self.core.remove([os.fsdecode(p) for p in paths])
 
     def catch_up(self, roots: Sequence[Path]) -> Iterator[object]:
@@ -118,6 +145,11 @@ class CoreHandler:
             log.info("catch-up: {} files gone while unwatched", len(vanished))
             self.core.remove(vanished)
         yield None
+        try:  # every placed track has its line (the playlist folder deleted while we were down)
+            self.core.repair_playlists()
+        except PlaylistError as exc:
+            log.warning("catch-up: cannot write the playlists again: {}", exc)
+        yield None
 
     def _warm_up(self) -> None:
         """Load and compile the backend now (librosa alone: ~2 s), not on the first new file."""
@@ -142,9 +174,26 @@ class CoreHandler:
         log.info("reclustered {} tracks into {} playlists", len(run.assignments), run.k)
 
     def flush(self) -> None:
-        """Nothing is buffered: each playlist change is written (atomically) when it happens."""
+        """Each playlist change is written (atomically) when it happens; what is left are the
+        files whose line could not be written: tried again, now that another batch is done."""
+        self._check_store()
+        retry = sorted(p for p in self._unplaced - self._failed_now if os.path.exists(p))
+        self._unplaced = set()
+        if retry:
+            with self.lib.music_dir_context():
+                todo = self.core.unplaced(retry)
+            self._place(todo)
+        self._unplaced, self._failed_now = self._failed_now, set()
 
     def close(self) -> None:
         if self._core is not None and self._thread == threading.get_ident():
             self._core.close()
         self._core = self._thread = None
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
