@@ -151,15 +151,21 @@ def test_clusters_with_the_same_top_tags_differ_in_the_tag_that_separates_them()
     assert names[1] == "rock · guitar · fast · electronic"
 
 
-def test_a_kept_name_that_this_run_would_give_another_cluster_is_not_kept():
+def test_a_continuing_cluster_keeps_its_name_and_a_new_one_takes_another():
+    # issue 19: a playlist's file is its identity in players; the name chosen at birth stays
     labels = np.repeat([0, 1, 2], 10)
     fields = {"genre": ["rock"] * 10 + ["jazz"] * 10 + ["pop"] * 10}
     numbers = Numbers({0: 1, 1: 2, 2: 3}, continued={1, 2})
     earlier = {1: "01 jazz", 2: "02 soul"}  # a run of fewer clusters named 1 after its jazz
     names = playlist_names(labels, numbers, template="{number:02d} {name}",
                            previous_names=earlier, fields=fields)
-    # 2 keeps its name; 1 would read like 2's music now, so it takes its own words
-    assert names == {1: "01 rock", 2: "02 soul", 3: "03 pop"}
+    assert names == {1: "01 jazz", 2: "02 soul", 3: "03 pop"}  # even where 1 holds rock now
     names = playlist_names(labels, Numbers(numbers, continued={1}), template="{number:02d} {name}",
                            previous_names={1: "01 rock music", 2: "02 soul"}, fields=fields)
     assert names == {1: "01 rock music", 2: "02 jazz", 3: "03 pop"}  # 2 took number 2 by fit
+    names = playlist_names(labels, numbers, template="{name}", fields=fields,
+                           previous_names={1: "jazz", 2: "soul"})
+    assert names[1] == "jazz" and names[2] == "soul" and names[3] == "pop"
+    born = playlist_names(labels, Numbers(numbers, continued={1}), template="{name}",
+                          previous_names={1: "jazz"}, fields=fields)
+    assert born[1] == "jazz" and born[2] != "jazz"  # the new cluster never takes a kept name

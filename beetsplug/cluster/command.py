@@ -43,10 +43,11 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
                               progress=lambda n: Progress(n, "analysing").tick)
         print_report(report)
         if opts.pretend:
-            print_summary(core.plan(tracks))
+            print_summary(core.plan(tracks, rename=opts.rename))
             ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks))  # cleared
+        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks),  # cleared
+                             rename=opts.rename)
         if opts.output:
             files.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")

@@ -50,7 +50,7 @@ class ClusterRun:
     previous_ari: float | None = None  # agreement with the previous run, on shared tracks
     record: dict = field(default_factory=dict, repr=False)  # the store's `runs` row, to save
     files: list[Path] = field(default_factory=list)  # the playlists written, once exported
-    changed: int = 0  # tracks whose tags changed, once written back
+    changed: int = 0  # tracks in another playlist than in the previous run (or in none)
 
 
 @dataclass

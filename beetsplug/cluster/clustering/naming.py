@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 import numpy as np
 
@@ -92,9 +92,11 @@ def _distinguish(found: Words, refiners: list[Refiner]) -> Words:
             return found
 
 
-def make_unique(names: Mapping[int, str], sizes: Mapping[int, int] | None = None) -> dict[int, str]:
-    """Suffix repeated names; compared case-insensitively, as macOS and Windows file systems do."""
-    order = sorted(names, key=lambda c: (-(sizes or {}).get(c, 0), c))
+def make_unique(names: Mapping[int, str], sizes: Mapping[int, int] | None = None,
+                keep: Container[int] = ()) -> dict[int, str]:
+    """Suffix repeated names; compared case-insensitively, as macOS and Windows file systems do.
+    The names of `keep` (continuing playlists) never change; then the bigger cluster wins."""
+    order = sorted(names, key=lambda c: (c not in keep, -(sizes or {}).get(c, 0), c))
     taken: set[str] = set()
     out: dict[int, str] = {}
     for c in order:
@@ -146,6 +148,8 @@ def safe_filename(name: str, max_bytes: int = 200, replacement: str = "_") -> st
     return s or "playlist"
 
 
-def safe_filenames(names: Mapping[int, str], max_bytes: int = 200) -> dict[int, str]:
-    """`safe_filename` for every name, unique again: two names can clean up to one file name."""
-    return make_unique({c: safe_filename(n, max_bytes) for c, n in names.items()})
+def safe_filenames(names: Mapping[int, str], max_bytes: int = 200,
+                   keep: Container[int] = ()) -> dict[int, str]:
+    """`safe_filename` for every name, unique again: two names can clean up to one file name.
+    The names of `keep` stay as they are (they were made safe when their playlist was born)."""
+    return make_unique({c: safe_filename(n, max_bytes) for c, n in names.items()}, keep=keep)
