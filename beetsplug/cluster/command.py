@@ -57,7 +57,8 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
 
 
 def judge_last(lib, query, s: Settings, opts) -> None:
-    """--evaluate and --plot on the last run of the configured backend."""
+    """--evaluate and --plot on the last run of any backend: the one whose playlists are on
+    disk."""
     core = Library(s)
     try:
         run = core.last_run()
@@ -66,7 +67,8 @@ def judge_last(lib, query, s: Settings, opts) -> None:
             if opts.labels:
                 truth = {item_path(i): field_label(i, opts.labels) for i in lib.items(query)}
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
-            ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
+            header = f"run {run['id']} ({run['backend']}, k={run['k']})"
+            ui.print_(quality.format_table({header: measures}))
         if opts.plot:
             for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):
                 ui.print_(f"cluster: wrote {f}")
