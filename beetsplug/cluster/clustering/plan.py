@@ -40,7 +40,8 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
         if len(X) <= low:
             raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
         scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed,
-                               minibatch_threshold=s.minibatch_threshold)
+                               minibatch_threshold=s.minibatch_threshold, tracks=len(kept),
+                               hours=_hours([info[p] for p in kept], store, emb))
         k = scan.best
     previous = store.last_run(emb.name)
     previous_model = (Model.from_bytes(previous["model"])
@@ -104,6 +105,13 @@ def _moved(now: dict[str, Assignment], before: dict[str, Assignment],
     number a new cluster took over is another playlist."""
     return sum(p not in before or before[p][0] != n or n not in continued
                for p, (n, _, _) in now.items())
+
+
+def _hours(tracks: list[Track], store: Store, emb: Embedder) -> float | None:
+    """The tracks' total length in hours: beets' lengths, else the store's decoded durations;
+    a track of unknown length counts as the average of the known ones."""
+    known = [t.duration for t in tracks if t.duration] or store.durations(emb.name)
+    return float(np.mean(known)) * len(tracks) / 3600 if known else None
 
 
 def _fields(tracks: list[Track]) -> dict[str, list] | None:
