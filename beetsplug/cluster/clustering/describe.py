@@ -11,6 +11,7 @@ and a name leads with the largest difference, not with a band that most clusters
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -120,16 +121,21 @@ def field_axes(fields: Mapping[str, Sequence[object]],
             for word in field_value(name, values[i]):
                 holders.setdefault(word.casefold(), set()).add(i)
                 spelled.setdefault(word.casefold(), word)
+    owner = np.full(n, -1)
+    for c, m in members.items():
+        owner[m] = c
+    sizes = {c: int(m.sum()) for c, m in members.items()}
     out = []
-    for key, rows in holders.items():
-        has = np.zeros(n, dtype=bool)
-        has[list(rows)] = True
-        axis = Axis(spelled[key])
-        for c, m in members.items():
-            share = float(has[m].mean()) if m.any() else 0.0
-            axis.diff[c] = _share_diff(share, float(has.mean())) if share >= REFINE_SHARE else 0.0
-            axis.may_name[c] = share >= NAME_SHARE
-        out.append(axis)
+    for key, rows in holders.items():  # one pass over each value's holders: 20k tracks, 2k albums
+        held = Counter(owner[list(rows)].tolist())
+        shares = {c: held.get(c, 0) / size if size else 0.0 for c, size in sizes.items()}
+        if max(shares.values(), default=0.0) < REFINE_SHARE:
+            continue  # no cluster holds it enough to be named or told apart by it
+        overall = len(rows) / n
+        out.append(Axis(spelled[key],
+                        diff={c: _share_diff(v, overall) if v >= REFINE_SHARE else 0.0
+                              for c, v in shares.items()},
+                        may_name={c: v >= NAME_SHARE for c, v in shares.items()}))
     return out
 
 
