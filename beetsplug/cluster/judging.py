@@ -9,9 +9,11 @@ from pathlib import Path
 
 class RunJudging:
     def last_run(self) -> dict:
+        """The run whose playlists are on disk: the last one of any backend (`-b musicnn` then
+        `--evaluate` under a handcrafted config judges the musicnn run)."""
         from .clustering import recorded
 
-        return recorded.last_run(self.store, self.settings.backend)
+        return recorded.last_run(self.store)
 
     def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
                  label_field: str = "label") -> dict:

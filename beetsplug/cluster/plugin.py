@@ -61,6 +61,8 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="show the clusters; write no playlist, tag or run")
         p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
+        p.add_option("--rename", action="store_true", default=False,
+                     help="name every playlist afresh (continuing playlists keep their names)")
         p.add_option("--dask", metavar="ADDRESS", help="analyse on this Dask scheduler's workers, "
                      "e.g. tcp://nas:8786 (config: dask_scheduler)")
         p.add_option("-e", "--evaluate", action="store_true", default=False,

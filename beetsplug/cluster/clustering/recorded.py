@@ -15,10 +15,12 @@ from . import quality
 from .fit import Model
 
 
-def last_run(store: Store, backend: str) -> dict:
+def last_run(store: Store, backend: str | None = None) -> dict:
+    """The last recorded run (of `backend`, when given)."""
     run = store.last_run(backend)
     if run is None:
-        raise ClusterError(f"no {backend} run to judge yet: run `beet cluster` first")
+        raise ClusterError(f"no {backend + ' ' if backend else ''}run to judge yet: "
+                           "run `beet cluster` first")
     return run
 
 
