@@ -40,8 +40,8 @@ def test_html_is_self_contained(tmp_path, library):
     _, page = plot_map(X, y, names, tmp_path / "map.png", html=True)
     text = page.read_text(encoding="utf-8")
     assert page.name == "map.html"
-    assert "data:image/png;base64," in text
-    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert "<svg" in text  # the map itself, inline (issue 19: an SVG, not the PNG)
+    assert "http://" not in text and "https://" not in text and "src=" not in text
     assert "rock · guitar · fast" in text and "no playlist (noise)" in text
     assert text.count("<tr>") == 1 + 5  # header, 4 playlists, noise
 

@@ -6,7 +6,7 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from beets import ui
@@ -55,8 +55,9 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         core.close()
 
 
-def judge_last(lib, query, s: Settings, opts) -> None:
-    """--evaluate and --plot on the last run of the configured backend."""
+def judge_last(lib, query, s: Settings, opts, tracks: Sequence[Track] = ()) -> None:
+    """--evaluate and --plot on the last run of the configured backend; the map names the
+    `tracks` (the query's) by artist and title."""
     core = Library(s)
     try:
         run = core.last_run()
@@ -67,7 +68,8 @@ def judge_last(lib, query, s: Settings, opts) -> None:
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
             ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
         if opts.plot:
-            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):
+            titles = {t.path: t.title for t in tracks if t.title}
+            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html, titles):
                 ui.print_(f"cluster: wrote {f}")
     finally:
         core.close()
