@@ -339,6 +339,12 @@ def _spread_texts(texts: list, fig, ax) -> None:
         t.set_position(to_data.transform((x + after.x - before.x, y + after.y - before.y)))
 
 
+def _plain(text: str) -> str:
+    """Text as written: two "$" in a name (an artist "Ke$ha" and a "$100" album) would make
+    matplotlib set the words between them as a formula."""
+    return text.replace("$", r"\$")
+
+
 def draw_png(data: MapData, size_px: tuple[int, int] = (1200, 800)) -> bytes:
     """The PNG of `data`, exactly `size_px` pixels."""
     plt = _pyplot()
@@ -352,11 +358,11 @@ def draw_png(data: MapData, size_px: tuple[int, int] = (1200, 800)) -> bytes:
     for c in data.order:
         sel = shown == c
         ax.scatter(xy[sel, 0], xy[sel, 1], s=point, c=data.colours[c], alpha=0.7, linewidths=0,
-                   label=f"{data.names[c]} ({data.sizes[c]})",
+                   label=f"{_plain(data.names[c])} ({data.sizes[c]})",
                    zorder=1 if c == NOISE else 2)  # fmt: skip
     texts = [
-        ax.text(x, y, data.names[c], ha="center", va="center", fontsize=9, fontweight="bold",
-                color="#202020", zorder=4,
+        ax.text(x, y, _plain(data.names[c]), ha="center", va="center", fontsize=9,
+                fontweight="bold", color="#202020", zorder=4,
                 bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": data.colours[c],
                       "lw": 1.5, "alpha": 0.85},
                 path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
