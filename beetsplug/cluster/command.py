@@ -6,7 +6,7 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from beets import ui
@@ -68,9 +68,10 @@ def labels(lib, query, field: str) -> dict[str, object]:
     return truth
 
 
-def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = None) -> None:
+def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = None,
+               tracks: Sequence[Track] = ()) -> None:
     """--evaluate and --plot on the last run of any backend: the one whose playlists are on
-    disk (`truth`: --labels)."""
+    disk (`truth`: --labels); the map names the `tracks` (the query's) by artist and title."""
     core = Library(s)
     try:
         run = core.last_run()
@@ -81,7 +82,8 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             header = f"run {run['id']} ({run['backend']}, k={run['k']})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:
-            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):
+            titles = {t.path: t.title for t in tracks if t.title}
+            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html, titles):
                 ui.print_(f"cluster: wrote {f}")
     finally:
         core.close()

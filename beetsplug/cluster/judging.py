@@ -22,8 +22,9 @@ class RunJudging:
 
         return recorded.evaluate(self.store, run, truth, label_field)
 
-    def draw(self, run: dict, out: Path, projection: str = "pca",
-             html: bool = False) -> list[Path]:
+    def draw(self, run: dict, out: Path, projection: str = "pca", html: bool = False,
+             titles: Mapping[str, str] | None = None) -> list[Path]:
+        """The run's map; `titles`: path -> "artist - title", for the HTML page."""
         from .clustering import recorded
 
-        return recorded.draw(self.store, run, out, projection, html)
+        return recorded.draw(self.store, run, out, projection, html, titles)

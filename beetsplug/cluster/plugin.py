@@ -121,7 +121,7 @@ class ClusterPlugin(BeetsPlugin):
             if not judge_only:
                 command.run(lib, tracks, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
-                command.judge_last(lib, args, s, opts, truth)
+                command.judge_last(lib, args, s, opts, truth, tracks)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt as exc:
