@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster.clustering.choose_k import knee_index, scan_k
+from beetsplug.cluster.clustering.choose_k import knee_index, scan_k, useful_range
 
 
 def test_auto_finds_three_well_separated_blobs():
@@ -47,3 +47,24 @@ def test_render_marks_the_chosen_k():
     assert len(chosen) == 1 and chosen[0].split()[0] == str(scan.best)
     assert "#" * 20 in chosen[0]
     assert len(text.splitlines()) == 2 + len(scan.ks)
+
+
+def test_useful_range_from_hours_and_tracks():
+    ks = tuple(range(2, 13))
+    assert useful_range(ks, 198, 15.3) == (6, 9)  # at most 3 h, at least 20 tracks each
+    assert useful_range(ks, 200, None) == (2, 10)  # lengths unknown: the track bound alone
+    assert useful_range(ks, 10, 0.5) == (2, 2)  # a tiny library: the smallest k
+    assert useful_range(ks, 40, 60.0) == (12, 12)  # bounds cross: no playlist of 30 h
+    assert useful_range(ks, 20_000, 1400.0) == (12, 12)  # more than the range allows
+
+
+def test_diffuse_music_gets_playlists_of_a_useful_size_not_two():
+    # issue 19: silhouette on diffuse data favours k = 2 (two playlists of 100 tracks from 12
+    # games); one blob of 300 "tracks" of 4 minutes (20 h) must give playlists of <= 3 h
+    X = np.random.default_rng(7).normal(size=(300, 8))
+    scan = scan_k(X, range(2, 13), tracks=300, hours=20.0)
+    assert scan.eligible == (7, 12)
+    assert 7 <= scan.best <= 12
+    assert scan.best_silhouette == 2  # what silhouette alone would have taken
+    assert scan_k(X, range(2, 13)).eligible == (2, 12)  # lengths unknown, 300 tracks
+    assert "useful k 7..12" in scan.render()

@@ -138,7 +138,8 @@ def test_a_similar_playlist_name_holds_no_bidi_or_control_characters(analysed):
              f"title={title}")
     res = env.beet("similar", "-n", "3", f"title:{title}")
     assert "Traceback" not in res.stderr, res.stderr
-    [made] = [f for f in env.playlists.iterdir() if f.name.startswith("Similar to")]
+    [made] = [f for f in (env.playlists / "Similar").iterdir()  # similar_dir, issue 19
+              if f.name.startswith("Similar to")]
     assert "evilgpj.mp3x" in made.name, made.name
     import unicodedata
 

@@ -52,3 +52,17 @@ def members_by_number(env) -> dict[int, set[str]]:
     for f in env.playlists.glob("*.m3u8"):
         out[int(f.stem.split()[0])] = {str((f.parent / x).resolve()) for x in read_playlist(f)}
     return out
+
+
+def test_evaluate_judges_the_run_on_disk_whatever_its_backend(beets_env):
+    # issue 19: after `-b musicnn` the playlists on disk are musicnn's; --evaluate under the
+    # handcrafted config showed the older handcrafted run
+    pytest.importorskip("torch", reason="the musicnn backend needs torch (the [deep] extra)")
+    pytest.importorskip("musicnn", reason="musicnn weights absent")
+    beets_env.import_clips(pick_clips(per_genre=2))  # 8 clips
+    beets_env.beet("cluster", "-n", "3")
+    beets_env.beet("cluster", "-n", "2", "-b", "musicnn")
+    assert len(list(beets_env.playlists.glob("*.m3u8"))) == 2
+    table = beets_env.beet("cluster", "--evaluate").stdout
+    assert "run 2 (musicnn, k=2)" in table, table
+    assert "k=3" not in table, table

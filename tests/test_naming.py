@@ -5,7 +5,6 @@ import re
 import numpy as np
 import pytest
 
-from beetsplug.cluster.clustering.describe import descriptor_words
 from beetsplug.cluster.clustering.naming import (
     apply_template,
     name_clusters,
@@ -35,7 +34,9 @@ def test_tag_names_are_the_most_over_represented_tags():
     assert names[2].startswith("electronic")
 
 
-def test_descriptor_bands_relative_to_the_library():
+def test_names_lead_with_what_sets_a_cluster_apart_from_the_library():
+    # issue 19: the largest difference from the library's average first, not a band per
+    # descriptor in a fixed order (9 of 12 names began with "mid-tempo")
     labels = np.repeat([0, 1, 2], 20)
     rng = np.random.default_rng(1)
     tempo = np.concatenate([rng.normal(70, 5, 20), rng.normal(120, 5, 20), rng.normal(170, 5, 20)])
@@ -45,8 +46,9 @@ def test_descriptor_bands_relative_to_the_library():
                           rng.normal(0.3, 0.02, 20)])  # fmt: skip
     names = name_clusters(labels, descriptors={"bpm": tempo, "spectral_centroid": centroid,
                                                "rms": rms})  # fmt: skip
-    assert names == {0: "slow · dark · calm", 1: "mid-tempo · bright · steady",
-                     2: "fast · mellow · loud"}  # fmt: skip
+    assert names == {0: "very slow · very dark · calm",
+                     1: "very bright",  # average tempo and energy: not worth a word
+                     2: "very energetic · very fast"}  # fmt: skip
 
 
 def test_beets_fields_common_to_most_tracks():
@@ -121,21 +123,33 @@ def test_safe_filenames_are_unique_and_valid_everywhere():
         assert len(f.encode("utf-8")) <= 210
 
 
-def test_clusters_with_the_same_band_words_differ_in_a_finer_word_not_a_counter():
+def test_clusters_that_differ_on_any_descriptor_get_no_counter():
     rng = np.random.default_rng(2)
-    labels = np.repeat([0, 1, 2, 3], 30)
-    # Four tempo groups: 1 and 2 both sit in the middle third; brightness and energy are the
-    # same everywhere, so the three band words of 1 and 2 are the same.
-    tempo = np.concatenate([rng.normal(m, 2, 30) for m in (60, 105, 125, 170)])
-    centroid = rng.normal(2000, 50, 120)
-    rms = rng.normal(0.1, 0.01, 120)
-    descriptors = {"tempo": tempo, "brightness": centroid, "energy": rms}
-    coarse = {c: " · ".join(descriptor_words(descriptors, labels == c)) for c in (1, 2)}
-    assert coarse[1] == coarse[2] == "mid-tempo · mellow · steady"
-    names = name_clusters(labels, descriptors=descriptors)
-    assert names[1] == "moderate · mellow · steady" and names[2] == "upbeat · mellow · steady"
-    assert names[0].startswith("slow") and names[3].startswith("fast")
+    labels = np.repeat([0, 1, 2, 3, 4], 30)
+    # Tempo alone tells them apart; 1 and 2 sit close together below the library's middle.
+    tempo = np.concatenate([rng.normal(m, 2, 30) for m in (60, 100, 108, 140, 170)])
+    centroid = rng.normal(2000, 50, 150)
+    rms = rng.normal(0.1, 0.01, 150)
+    names = name_clusters(labels, descriptors={"tempo": tempo, "brightness": centroid,
+                                               "energy": rms})
     assert not any("(" in n for n in names.values()), names
+    assert len({n.casefold() for n in names.values()}) == 5, names
+    assert names[0].startswith("very slow") and names[4].startswith("very fast"), names
+    # no descriptor differs: a beets field most tracks share tells them apart
+    same = name_clusters(np.repeat([0, 1], 30), descriptors={"tempo": np.ones(60)},
+                         fields={"album": ["A"] * 30 + ["B"] * 30})
+    assert same == {0: "A", 1: "B"}
+
+
+def test_beets_fields_count_as_words_beside_descriptors():
+    rng = np.random.default_rng(4)
+    labels = np.repeat([0, 1, 2], 20)
+    tempo = np.concatenate([rng.normal(m, 3, 20) for m in (90, 100, 150)])
+    album = ["Pushover"] * 18 + ["Drascula"] * 42  # cluster 0 is almost one minority album
+    names = name_clusters(labels, descriptors={"tempo": tempo}, fields={"album": album})
+    assert names[0].startswith("Pushover"), names
+    assert names[2].startswith("very fast"), names
+    assert "Drascula" not in names[2] or names[2].index("Drascula") > 0
 
 
 def test_clusters_with_the_same_top_tags_differ_in_the_tag_that_separates_them():
@@ -151,15 +165,21 @@ def test_clusters_with_the_same_top_tags_differ_in_the_tag_that_separates_them()
     assert names[1] == "rock · guitar · fast · electronic"
 
 
-def test_a_kept_name_that_this_run_would_give_another_cluster_is_not_kept():
+def test_a_continuing_cluster_keeps_its_name_and_a_new_one_takes_another():
+    # issue 19: a playlist's file is its identity in players; the name chosen at birth stays
     labels = np.repeat([0, 1, 2], 10)
     fields = {"genre": ["rock"] * 10 + ["jazz"] * 10 + ["pop"] * 10}
     numbers = Numbers({0: 1, 1: 2, 2: 3}, continued={1, 2})
     earlier = {1: "01 jazz", 2: "02 soul"}  # a run of fewer clusters named 1 after its jazz
     names = playlist_names(labels, numbers, template="{number:02d} {name}",
                            previous_names=earlier, fields=fields)
-    # 2 keeps its name; 1 would read like 2's music now, so it takes its own words
-    assert names == {1: "01 rock", 2: "02 soul", 3: "03 pop"}
+    assert names == {1: "01 jazz", 2: "02 soul", 3: "03 pop"}  # even where 1 holds rock now
     names = playlist_names(labels, Numbers(numbers, continued={1}), template="{number:02d} {name}",
                            previous_names={1: "01 rock music", 2: "02 soul"}, fields=fields)
     assert names == {1: "01 rock music", 2: "02 jazz", 3: "03 pop"}  # 2 took number 2 by fit
+    names = playlist_names(labels, numbers, template="{name}", fields=fields,
+                           previous_names={1: "jazz", 2: "soul"})
+    assert names[1] == "jazz" and names[2] == "soul" and names[3] == "pop"
+    born = playlist_names(labels, Numbers(numbers, continued={1}), template="{name}",
+                          previous_names={1: "jazz"}, fields=fields)
+    assert born[1] == "jazz" and born[2] != "jazz"  # the new cluster never takes a kept name

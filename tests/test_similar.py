@@ -85,6 +85,28 @@ def test_similar_seed_first_then_nearest_with_variety(hostile):
     assert SIMILAR_MARKER in got.file.read_text().splitlines()[:3]
 
 
+def test_tracks_moved_for_variety_are_marked_and_lists_go_to_their_own_folder(hostile):
+    # issue 19: the distance column read out of order with nothing saying why, and similar
+    # lists sat among the cluster playlists
+    core, tracks = hostile
+    got = core.similar([tracks[0]], tracks, n=15, pretend=True)
+    dist = [p.distance for p in got.tracks]
+    for i, p in enumerate(got.tracks):
+        assert p.moved == (i > 0 and p.distance < max(dist[:i])), (i, dist)
+    assert any(p.moved for p in got.tracks), dist  # ten Solo tracks: some must wait
+    walked = core.similar([tracks[0], tracks[12]], tracks, n=6, path=True, pretend=True)
+    assert not any(p.moved for p in walked.tracks)  # a path's distances are steps
+    written = core.similar([tracks[0]], tracks, n=4)
+    assert written.file.parent == core.settings.playlist_dir / "Similar"
+    s = core.settings
+    try:
+        core.settings = s.with_(similar_dir=s.playlist_dir.parent / "mine")
+        moved = core.similar([tracks[0]], tracks, n=4)
+    finally:
+        core.settings = s
+    assert moved.file == s.playlist_dir.parent / "mine" / "Similar to Solo 0.m3u8"
+
+
 def tracks_by(tracks: list[Track], path: str) -> Track:
     return next(t for t in tracks if t.path == path)
 

@@ -36,8 +36,11 @@ def test_mpd_loads_similar_playlists(tmp_path: Path, emotify: Path) -> None:
         server.update()
         near = core.similar([tracks[0]], tracks, n=5)
         expected = [Path(p.path).relative_to(server.music).as_posix() for p in near.tracks]
-        assert server.queue_after_load(f"Playlists/{near.file.name}") == expected
-        core.settings = s.with_(path_mode="library", playlist_dir=server.playlists)
+        assert near.file.parent == server.music / "Playlists" / "Similar"  # similar_dir
+        assert server.queue_after_load(near.file.relative_to(server.music).as_posix()) == expected
+        # MPD's stored playlists are one flat folder: similar_dir '' puts them there too
+        core.settings = s.with_(path_mode="library", playlist_dir=server.playlists,
+                                similar_dir=server.playlists)
         path = core.similar([tracks[1], tracks[6]], tracks, n=4, path=True)
         expected = [Path(p.path).relative_to(server.music).as_posix() for p in path.tracks]
         assert server.queue_after_load(path.file.stem) == expected and len(expected) == 4

@@ -18,7 +18,7 @@ def item_path(item) -> str:
     return os.fsdecode(item.path)
 
 
-NAME_FIELDS = ("genre", "year")  # what a playlist is named after when the sound says nothing
+NAME_FIELDS = ("album", "artist", "genre", "year")  # words for playlist names beside the sound
 
 
 # beets 2.14 turned these string fields into lists (`genre` -> `genres`); beets before it has

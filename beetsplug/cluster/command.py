@@ -6,7 +6,7 @@ Kept apart from plugin.py because beets imports every enabled plugin for every c
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from beets import ui
@@ -45,10 +45,11 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
                               progress=lambda work: Progress(work, "analysing").tick)
         print_report(report)
         if opts.pretend:
-            print_summary(core.plan(tracks))
+            print_summary(core.plan(tracks, rename=opts.rename))
             ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks))  # cleared
+        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks),  # cleared
+                             rename=opts.rename)
         if opts.output:
             files.write_json(core.entries(run, tracks), Path(opts.output))
             ui.print_(f"cluster: wrote {opts.output}")
@@ -67,8 +68,10 @@ def labels(lib, query, field: str) -> dict[str, object]:
     return truth
 
 
-def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = None) -> None:
-    """--evaluate and --plot on the last run of the configured backend (`truth`: --labels)."""
+def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = None,
+               tracks: Sequence[Track] = ()) -> None:
+    """--evaluate and --plot on the last run of any backend: the one whose playlists are on
+    disk (`truth`: --labels); the map names the `tracks` (the query's) by artist and title."""
     core = Library(s)
     try:
         run = core.last_run()
@@ -76,9 +79,11 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             if opts.labels and truth is None:
                 truth = labels(lib, query, opts.labels)
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
-            ui.print_(quality.format_table({f"run {run['id']} (k={run['k']})": measures}))
+            header = f"run {run['id']} ({run['backend']}, k={run['k']})"
+            ui.print_(quality.format_table({header: measures}))
         if opts.plot:
-            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html):
+            titles = {t.path: t.title for t in tracks if t.title}
+            for f in core.draw(run, Path(opts.plot), opts.projection, opts.html, titles):
                 ui.print_(f"cluster: wrote {f}")
     finally:
         core.close()

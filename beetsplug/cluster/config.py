@@ -50,6 +50,7 @@ DEFAULTS: dict[str, object] = {
     # beet similar
     "similar_per_artist": 3,
     "similar_per_album": 3,
+    "similar_dir": "Similar",
     # the daemon
     "watch_dirs": [],
     "poll": False,
@@ -189,6 +190,13 @@ class Settings:
     # beet similar: at most this many tracks per artist / per album in one playlist; 0: no limit
     similar_per_artist: int = DEFAULTS["similar_per_artist"]
     similar_per_album: int = DEFAULTS["similar_per_album"]
+    # where `beet similar` writes: apart from the cluster playlists, so that a tool reading
+    # that folder finds exactly the k cluster playlists
+    similar_dir: Path | None = None  # None: playlist_dir / "Similar"
+
+    @property
+    def similar_folder(self) -> Path:
+        return self.similar_dir or _under(self.playlist_dir, DEFAULTS["similar_dir"])
 
     # Daemon
     import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library
@@ -241,6 +249,7 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
     """
     c = {**values, **{k: v for k, v in overrides.items() if v is not None}}
     check_ranges(c)
+    playlist_dir = _path(c["playlist_dir"]) or library_root / "Playlists"
     try:
         s = Settings(
             n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
@@ -255,13 +264,14 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             window_quantile=float(c["window_quantile"]),
             workers=int(c["workers"]) or os.cpu_count() or 1,
             store_path=_path(c["store"]) or library_db.parent / "cluster.db",
-            playlist_dir=_path(c["playlist_dir"]) or library_root / "Playlists",
+            playlist_dir=playlist_dir,
             playlist_template=str(c["playlist_template"]), path_mode=c["path_mode"],
             path_prefix=str(c["path_prefix"] or ""), url_encode=bool(c["url_encode"]),
             library_root=library_root, write_grouping=bool(c["grouping"]),
             import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
             similar_per_artist=int(c["similar_per_artist"]),
             similar_per_album=int(c["similar_per_album"]),
+            similar_dir=_under(playlist_dir, c["similar_dir"]),
             dask=_dask(c["dask_scheduler"], c["dask_path_map"]),
         )
     except TypeError as exc:
@@ -290,6 +300,12 @@ def _k_range(value: object) -> tuple[int, int]:
 def user_cache_dir() -> Path:
     """Where converted model weights are kept: $XDG_CACHE_HOME/beets-cluster."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "beets-cluster"
+
+
+def _under(folder: Path, value) -> Path:
+    """A folder option relative to `folder` (an absolute or ~ path stands alone); empty: the
+    folder itself."""
+    return folder / _path(value) if value else folder
 
 
 def _path(value) -> Path | None:

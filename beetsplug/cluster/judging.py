@@ -9,9 +9,11 @@ from pathlib import Path
 
 class RunJudging:
     def last_run(self) -> dict:
+        """The run whose playlists are on disk: the last one of any backend (`-b musicnn` then
+        `--evaluate` under a handcrafted config judges the musicnn run)."""
         from .clustering import recorded
 
-        return recorded.last_run(self.store, self.settings.backend)
+        return recorded.last_run(self.store)
 
     def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
                  label_field: str = "label") -> dict:
@@ -20,8 +22,9 @@ class RunJudging:
 
         return recorded.evaluate(self.store, run, truth, label_field)
 
-    def draw(self, run: dict, out: Path, projection: str = "pca",
-             html: bool = False) -> list[Path]:
+    def draw(self, run: dict, out: Path, projection: str = "pca", html: bool = False,
+             titles: Mapping[str, str] | None = None) -> list[Path]:
+        """The run's map; `titles`: path -> "artist - title", for the HTML page."""
         from .clustering import recorded
 
-        return recorded.draw(self.store, run, out, projection, html)
+        return recorded.draw(self.store, run, out, projection, html, titles)

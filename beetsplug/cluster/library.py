@@ -135,23 +135,25 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
 
     # -- clustering ---------------------------------------------------------------------------
 
-    def plan(self, tracks: list[Track]) -> ClusterRun:
-        """The run these tracks would make; nothing is written."""
+    def plan(self, tracks: list[Track], *, rename: bool = False) -> ClusterRun:
+        """The run these tracks would make; nothing is written. Continuing playlists keep
+        their names unless `rename`."""
         from .clustering.plan import plan
 
-        return plan(tracks, self.store, self.embedder, self.settings)
+        return plan(tracks, self.store, self.embedder, self.settings, rename=rename)
 
-    def recluster(self, tracks: list[Track], *, others: Iterable[Track] = ()) -> ClusterRun:
+    def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
+                  rename: bool = False) -> ClusterRun:
         """Cluster the tracks and make it the library's state, in an order that never leaves
         half a run: the playlists as a whole set, then the run's record, then the tags (of the
         tracks, and cleared on `others`: earlier runs' members now in none)."""
-        run = self.plan(tracks)
+        run = self.plan(tracks, rename=rename)
         run.listed = self.export(run, tracks)
         run.files = list(run.listed)
         run.run_id = self.store.save_run(
             run.record, ((p, c, d, n) for p, (c, d, n) in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
-        run.changed = self._write_back(by_path.values(), run.assignments)
+        self._write_back(by_path.values(), run.assignments)
         return run
 
     def export(self, run: ClusterRun, tracks: list[Track]) -> dict[Path, int]:

@@ -61,6 +61,8 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="show the clusters; write no playlist, tag or run")
         p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
+        p.add_option("--rename", action="store_true", default=False,
+                     help="name every playlist afresh (continuing playlists keep their names)")
         p.add_option("--dask", metavar="ADDRESS", help="analyse on this Dask scheduler's workers, "
                      "e.g. tcp://nas:8786 (config: dask_scheduler)")
         p.add_option("-e", "--evaluate", action="store_true", default=False,
@@ -119,7 +121,7 @@ class ClusterPlugin(BeetsPlugin):
             if not judge_only:
                 command.run(lib, tracks, s, opts, whole_library=not args)
             if opts.evaluate or opts.plot:
-                command.judge_last(lib, args, s, opts, truth)
+                command.judge_last(lib, args, s, opts, truth, tracks)
         except ClusterError as exc:
             raise ui.UserError(f"cluster: {exc}") from exc
         except KeyboardInterrupt as exc:

@@ -55,7 +55,7 @@ class ClusterRun:
     # each written file's track count: what the summary prints, never read back from the
     # files (another run may replace them at any time)
     listed: dict[Path, int] = field(default_factory=dict)
-    changed: int = 0  # tracks whose tags changed, once written back
+    changed: int = 0  # tracks in another playlist than in the previous run (or in none)
 
 
 @dataclass

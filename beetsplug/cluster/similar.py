@@ -32,6 +32,8 @@ class Picked:
     path: str
     distance: float  # cosine distance: to the furthest seed, the words, or the step before
     label: str  # "artist - title", or the file stem
+    moved: bool = False  # placed after a farther track by the variety rules (not beside its
+    # own artist's track), so the distances read out of order here
 
 
 @dataclass
@@ -99,13 +101,17 @@ class SimilarQueries:
             order = np.argsort(-scores, kind="stable")
             chosen = neighbours.pick((int(i) for i in order), n, rules, start=first[:1])
             dist = [max(0.0, 1.0 - float(scores[i])) for i in chosen]
-        picked = [Picked(kept[i], d, _label(track(kept[i]))) for i, d in zip(chosen, dist)]
+        # In a ranking only the variety rules put a nearer track after a farther one; a path's
+        # distances are steps, in no order.
+        farthest = np.maximum.accumulate(np.asarray([0.0, *dist]))[:-1]
+        picked = [Picked(kept[i], d, _label(track(kept[i])), not path and d < far)
+                  for i, d, far in zip(chosen, dist, farthest)]
         result = SimilarList(name, picked, failed, len(pool) - len(kept) - failed, report,
                              candidates=len(kept))
         if not pretend:
             target = Path(out) if out else Path(file_name(name) + self.path_style.suffix)
             if target.parent == Path("."):
-                target = s.playlist_dir / target
+                target = s.similar_folder / target
             entries = [playlists.Entry(Path(p.path), track(p.path).duration, p.label)
                        for p in picked]
             result.file = write_similar(target, name, entries, self.path_style)

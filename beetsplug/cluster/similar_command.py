@@ -51,7 +51,10 @@ def similar(lib, opts, args, s: Settings) -> None:
                   f"{got.unanalysed} not analysed yet (`beet cluster` analyses them)")
     ui.print_(f"similar: {got.name} ({plural(len(got.tracks), 'track')} of {got.candidates})")
     for pos, p in enumerate(got.tracks, 1):
-        ui.print_(f"{pos:>3}  {p.distance:.3f}  {p.label}")
+        ui.print_(f"{pos:>3}{'*' if p.moved else ' '} {p.distance:.3f}  {p.label}")
+    if any(p.moved for p in got.tracks):
+        ui.print_("similar: * moved down for variety (the track above it is by the same "
+                  "artist), so its distance is out of order")
     ui.print_(f"similar: wrote {got.file}" if got.file else
               "similar: --pretend: no playlist written")
 

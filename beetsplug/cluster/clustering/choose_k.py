@@ -1,7 +1,15 @@
-"""`-n auto`: scan a range of k, score each by silhouette and inertia, pick one, draw the curve."""
+"""`-n auto`: scan a range of k, score each by silhouette and inertia, pick one, draw the curve.
+
+Silhouette alone nearly always favours k = 2 on music, whose styles blend (198 tracks from 12
+games: two playlists of 100 tracks). So the scan first bounds k by what makes a playlist
+useful, from the library's own size: on average at most MAX_HOURS of music (k >= hours /
+MAX_HOURS) and at least MIN_TRACKS tracks (k <= tracks / MIN_TRACKS); within those bounds the
+best silhouette wins. Where the bounds cross (few, long tracks), the hours bound wins.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -15,6 +23,9 @@ from .kmeans import MINIBATCH_THRESHOLD, kmeans
 SILHOUETTE_SAMPLE = 5000
 # Silhouettes closer than this to the best are a tie: on a sample they differ by noise alone.
 TIE = 0.01
+# A useful playlist, on average: an evening's listening at most, a few dozen tracks at least.
+MAX_HOURS = 3.0
+MIN_TRACKS = 20
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,8 @@ class KScan:
     elbow: int | None  # k at the knee of the inertia curve; None when the curve has no knee
     best: int  # the chosen k
     sample_size: int  # tracks the silhouette was computed on
+    eligible: tuple[int, int] = (0, 0)  # the k a useful playlist size allows (both included)
+    best_silhouette: int = 0  # the best silhouette over every k, eligible or not
 
     def render(self, width: int = 40) -> str:
         """The curve for a terminal: one line per k, a bar as long as its silhouette."""
@@ -49,6 +62,16 @@ def knee_index(y: Iterable[float]) -> int | None:
     return i if dist[i] > 1e-9 else None
 
 
+def useful_range(ks: tuple[int, ...], tracks: int, hours: float | None) -> tuple[int, int]:
+    """The k of `ks` whose playlists hold, on average, at most MAX_HOURS (when `hours` is
+    known) and at least MIN_TRACKS tracks; never empty: clamped into `ks`, and where the two
+    bounds cross the hours bound wins (a playlist too long to listen to is the worse fault)."""
+    low = math.ceil(hours / MAX_HOURS) if hours else ks[0]
+    high = tracks // MIN_TRACKS
+    low = min(max(low, ks[0]), ks[-1])
+    return low, max(min(high, ks[-1]), low)
+
+
 def scan_k(
     X: np.ndarray,
     k_range: Iterable[int] = range(2, 13),
@@ -56,10 +79,15 @@ def scan_k(
     sample: int = SILHOUETTE_SAMPLE,
     tie: float = TIE,
     minibatch_threshold: int = MINIBATCH_THRESHOLD,
+    *,
+    tracks: int | None = None,
+    hours: float | None = None,
 ) -> KScan:
     """Fit KMeans for every k in `k_range` on the (already scaled) vectors and choose one.
 
-    The chosen k is the one with the best silhouette (computed on a seeded sample of at most
+    Only k within `useful_range` (from the number of `tracks`, default the rows of X, and the
+    library's `hours`, when known) can be chosen; every k is scored and shown. The chosen k is
+    the eligible one with the best silhouette (computed on a seeded sample of at most
     `sample` tracks, the same sample for every k so the scores compare). The elbow of the
     inertia curve is found too, and used only to break ties: when several k score within
     `tie` of the best silhouette, the one nearest the elbow wins (the smaller k if two are
@@ -87,13 +115,16 @@ def scan_k(
         inertia.append(model.inertia)
     knee = knee_index(inertia)
     elbow = ks[knee] if knee is not None else None
-    top = max(sil)
-    near = [k for k, s in zip(ks, sil) if s >= top - tie]
+    low, high = useful_range(ks, n if tracks is None else tracks, hours)
+    scored = [(k, s) for k, s in zip(ks, sil) if low <= k <= high]
+    top = max(s for _, s in scored)
+    near = [k for k, s in scored if s >= top - tie]
     if elbow is not None:
         best = min(near, key=lambda k: (abs(k - elbow), k))
     else:
-        best = ks[sil.index(top)]
-    return KScan(ks, tuple(sil), tuple(inertia), elbow, best, int(idx.shape[0]))
+        best = next(k for k, s in scored if s == top)
+    return KScan(ks, tuple(sil), tuple(inertia), elbow, best, int(idx.shape[0]), (low, high),
+                 ks[sil.index(max(sil))])
 
 
 def render_scan(scan: KScan, width: int = 40) -> str:
@@ -110,5 +141,7 @@ def render_scan(scan: KScan, width: int = 40) -> str:
         lines.append(
             f"{k:3d}  {s:10.3f}  {bar:{width}}  {inertia:9.4g}  {' '.join(marks)}".rstrip()
         )
-    lines.append(f"silhouette on {plural(scan.sample_size, 'track')}; chosen k = {scan.best}")
+    lines.append(f"silhouette on {plural(scan.sample_size, 'track')}; useful k "
+                 f"{scan.eligible[0]}..{scan.eligible[1]} (playlists of at most {MAX_HOURS:g} "
+                 f"hours and at least {MIN_TRACKS} tracks on average); chosen k = {scan.best}")
     return "\n".join(lines)

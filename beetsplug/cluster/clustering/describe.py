@@ -1,76 +1,99 @@
-"""The words that describe a cluster: over-represented tags, band words for descriptors, common
-beets fields; and the refiners that find the word telling two same-named clusters apart."""
+"""The words that describe a cluster by what sets it apart from the rest of this library.
+
+Every source of words becomes axes on one scale, the standardised difference between the
+cluster and the library's average: a descriptor (tempo, brightness, ...) as (cluster median -
+library median) / library standard deviation; a tag probability or a beets field value (album,
+artist, genre, decade) as a share, (cluster share - library share) / sqrt(p (1 - p)), which is
+the same measure for a 0/1 indicator. So "Pushover" (all of the cluster, a quarter of the
+library), "fast" (1.2 deviations above the library's tempo) and "rock" compete on one scale,
+and a name leads with the largest difference, not with a band that most clusters share.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 SEP = " · "
-# Band words for the hand-crafted summaries: (low, middle, high) third of the library.
-BANDS: dict[str, tuple[str, str, str]] = {
-    "tempo": ("slow", "mid-tempo", "fast"),
-    "brightness": ("dark", "mellow", "bright"),
-    "energy": ("calm", "steady", "loud"),
+# Descriptor -> (word below the library's average, word above it): words a person would use.
+WORDS: dict[str, tuple[str, str]] = {
+    "tempo": ("slow", "fast"),
+    "brightness": ("dark", "bright"),
+    "energy": ("calm", "energetic"),
+    "density": ("sparse", "busy"),
+    "pulse": ("ambient", "rhythmic"),
 }
-# Each third split in halves, for two clusters that share every band word.
-FINE: dict[str, tuple[str, ...]] = {
-    "tempo": ("very slow", "slow", "moderate", "upbeat", "fast", "very fast"),
-    "brightness": ("very dark", "dark", "warm", "clear", "bright", "very bright"),
-    "energy": ("very calm", "calm", "gentle", "strong", "loud", "very loud"),
-}
-FINE_QUALIFIERS = ("lowest", "low", "lower-mid", "upper-mid", "high", "highest")
 ALIASES = {"bpm": "tempo", "spectral_centroid": "brightness", "centroid": "brightness",
-           "rms": "energy", "loudness": "energy"}  # fmt: skip
+           "rms": "energy", "loudness": "energy", "onsets": "density"}  # fmt: skip
+# A word names a cluster from this difference on (in library standard deviations); below it,
+# only a cluster's single largest difference does, so that no name is empty.
+TELLING = 0.3
+# From this difference on a descriptor's word becomes "very ...".
+VERY = 1.0
+# The share of a cluster's tracks a beets field value must hold to name it (to tell two
+# same-named clusters apart, a quarter is enough).
+NAME_SHARE, REFINE_SHARE = 0.5, 0.25
+
+Words = dict[int, list[str]]
 
 
-def tag_words(
-    tags: np.ndarray, tag_names: Sequence[str], members: np.ndarray, words: int = 3
-) -> list[str]:
-    """The tags most over-represented in a cluster: mean probability there minus the library's.
+@dataclass
+class Axis:
+    """One thing clusters differ by: its standardised difference per cluster, and its words."""
 
-    A difference, not a ratio, so a tag must be both common in the cluster and rarer outside
-    it; a ratio would crown tags that are nearly absent everywhere.
-    """
-    tags = np.asarray(tags, dtype=np.float64)
-    lift = tags[members].mean(axis=0) - tags.mean(axis=0)
-    order = np.argsort(-lift, kind="stable")
-    return [tag_names[i] for i in order[:words] if lift[i] > 0]
+    high: str | None  # the word for a cluster above the library's average
+    low: str | None = None  # ... below it (tags and field values have none)
+    scaled: bool = False  # a descriptor: "very ..." far from the average
+    diff: dict[int, float] = field(default_factory=dict)
+    may_name: dict[int, bool] = field(default_factory=dict)  # absent: True
+
+    def word(self, c: int) -> str | None:
+        d = self.diff.get(c, 0.0)
+        base = self.high if d > 0 else self.low if d < 0 else None
+        if base is None or not self.may_name.get(c, True):
+            return None
+        return f"very {base}" if self.scaled and abs(d) >= VERY else base
 
 
-def median_ranks(descriptors: Mapping[str, np.ndarray], members: np.ndarray) -> dict[str, float]:
-    """Per descriptor, where the cluster's median falls in the library, from 0 to 1."""
-    out = {}
+def descriptor_axes(descriptors: Mapping[str, np.ndarray],
+                    members: Mapping[int, np.ndarray]) -> list[Axis]:
+    """Keys "tempo", "brightness", "energy", "density", "pulse" (or an alias); any other key
+    reads "low <key>" / "high <key>". Units do not matter: the difference is in deviations."""
+    out = []
     for key, values in descriptors.items():
+        name = ALIASES.get(key, key)
+        low, high = WORDS.get(name, (f"low {name}", f"high {name}"))
         values = np.asarray(values, dtype=np.float64)
         ok = np.isfinite(values)
-        if not ok[members].any():
+        if ok.sum() < 2:
             continue
-        median = np.median(values[members & ok])
-        out[key] = float(np.mean(values[ok] < median) + 0.5 * np.mean(values[ok] == median))
+        center, spread = np.median(values[ok]), values[ok].std()
+        axis = Axis(high, low, scaled=True)
+        for c, m in members.items():
+            if (m & ok).any() and spread > 0:
+                axis.diff[c] = float((np.median(values[m & ok]) - center) / spread)
+        out.append(axis)
     return out
 
 
-def band_word(key: str, rank: float, fine: bool = False) -> str:
-    """The word for a rank: its third of the library, or with `fine` the half of that third."""
-    name = ALIASES.get(key, key)
-    third = 0 if rank < 1 / 3 else 2 if rank > 2 / 3 else 1
-    if not fine:
-        return BANDS.get(name, (f"low {name}", f"mid {name}", f"high {name}"))[third]
-    words = FINE.get(name) or tuple(f"{q} {name}" for q in FINE_QUALIFIERS)
-    return words[2 * third + (rank >= (1 / 6, 1 / 2, 5 / 6)[third])]
+def _share_diff(inside: float, overall: float) -> float:
+    if overall <= 0 or overall >= 1:
+        return 0.0  # a value every track (or none) holds tells no cluster apart
+    return (inside - overall) / float(np.sqrt(overall * (1 - overall)))
 
 
-def descriptor_words(descriptors: Mapping[str, np.ndarray], members: np.ndarray) -> list[str]:
-    """One band word per summary value: where the cluster's median falls in the library (thirds).
-
-    Keys are "tempo" (BPM), "brightness" (e.g. spectral centroid in Hz) and "energy" (e.g. RMS),
-    or an alias of them; any other key gives "low/mid/high <key>". Units do not matter, only
-    the rank within the library does.
-    """
-    return [band_word(key, rank) for key, rank in median_ranks(descriptors, members).items()]
+def tag_axes(tags: np.ndarray, tag_names: Sequence[str],
+             members: Mapping[int, np.ndarray]) -> list[Axis]:
+    """A tag's probability read as a soft 0/1: over-represented tags name a cluster."""
+    tags = np.asarray(tags, dtype=np.float64)
+    overall = tags.mean(axis=0)
+    inside = {c: tags[m].mean(axis=0) for c, m in members.items()}
+    return [Axis(name, diff={c: _share_diff(float(v[i]), float(overall[i]))
+                             for c, v in inside.items()})
+            for i, name in enumerate(tag_names)]
 
 
 def field_value(field: str, value: object) -> list[str]:
@@ -84,99 +107,82 @@ def field_value(field: str, value: object) -> list[str]:
     return [str(value).strip()] if str(value).strip() else []
 
 
-def field_words(
-    fields: Mapping[str, Sequence[object]], members: np.ndarray, min_share: float = 0.5
-) -> list[str]:
-    """Per field, the value most tracks of the cluster share, if at least `min_share` of them do.
-
-    Lists (beets' `genres`) count each item once per track; years become decades.
-    """
-    idx = np.flatnonzero(members)
-    out = []
-    for field, values in fields.items():
-        counts: Counter[str] = Counter()
-        for i in idx:
-            counts.update(set(field_value(field, values[i])))
-        if counts:
-            word, count = counts.most_common(1)[0]
-            if count >= min_share * idx.shape[0]:
-                out.append(word)
-    return out
-
-
-Words = dict[int, list[str]]
-Refiner = Callable[[list[int], Words], Words]
-
-
-def by_strength(strength: Mapping[int, Mapping[str, float]]) -> Refiner:
-    """Add to each cluster of a group the word it has most more of than every other member.
-
-    Only a word the cluster itself stands out by (strength > 0) and has strictly more of than
-    the rest of the group: no two members can add the same word.
-    """
-
-    def refine(group: list[int], found: Words) -> Words:
-        out = {}
-        for c in group:
-            best, margin = None, 0.0
-            for word, value in strength[c].items():
-                if value <= 0 or word in found[c]:
-                    continue
-                gap = value - max(strength[o].get(word, 0.0) for o in group if o != c)
-                if gap > margin:
-                    best, margin = word, gap
-            if best is not None:
-                out[c] = [*found[c], best]
-        return out
-
-    return refine
-
-
-def tag_lifts(tags: np.ndarray, tag_names: Sequence[str],
-              members: Mapping[int, np.ndarray]) -> dict[int, dict[str, float]]:
-    tags = np.asarray(tags, dtype=np.float64)
-    overall = tags.mean(axis=0)
-    return {c: dict(zip(tag_names, (tags[m].mean(axis=0) - overall).tolist()))
-            for c, m in members.items()}
-
-
-def field_shares(fields: Mapping[str, Sequence[object]], members: Mapping[int, np.ndarray],
-                 min_share: float = 0.25) -> dict[int, dict[str, float]]:
-    """Per cluster, the share of its tracks holding each field value (a minority: not at all)."""
-    out = {}
+def field_axes(fields: Mapping[str, Sequence[object]],
+               members: Mapping[int, np.ndarray]) -> list[Axis]:
+    """One axis per beets field value (album, artist, genre, decade, ...): the share of a
+    cluster's tracks that hold it against the library's. It names a cluster where at least
+    NAME_SHARE of its tracks hold it; a value in several fields (an album called after its
+    artist) is one word."""
+    n = len(next(iter(fields.values()), ()))
+    holders: dict[str, set[int]] = {}
+    spelled: dict[str, str] = {}  # the first spelling seen
+    for name, values in fields.items():
+        for i in range(n):
+            for word in field_value(name, values[i]):
+                holders.setdefault(word.casefold(), set()).add(i)
+                spelled.setdefault(word.casefold(), word)
+    owner = np.full(n, -1)
     for c, m in members.items():
-        idx = np.flatnonzero(m)
-        counts: Counter[str] = Counter()
-        for field, values in fields.items():
-            for i in idx:
-                counts.update(set(field_value(field, values[i])))
-        shares = {w: n / len(idx) for w, n in counts.items()}
-        out[c] = {w: v for w, v in shares.items() if v >= min_share}
+        owner[m] = c
+    sizes = {c: int(m.sum()) for c, m in members.items()}
+    out = []
+    for key, rows in holders.items():  # one pass over each value's holders: 20k tracks, 2k albums
+        held = Counter(owner[list(rows)].tolist())
+        shares = {c: held.get(c, 0) / size if size else 0.0 for c, size in sizes.items()}
+        if max(shares.values(), default=0.0) < REFINE_SHARE:
+            continue  # no cluster holds it enough to be named or told apart by it
+        overall = len(rows) / n
+        out.append(Axis(spelled[key],
+                        diff={c: _share_diff(v, overall) if v >= REFINE_SHARE else 0.0
+                              for c, v in shares.items()},
+                        may_name={c: v >= NAME_SHARE for c, v in shares.items()}))
     return out
 
 
-def by_finer_band(descriptors: Mapping[str, np.ndarray],
-                  members: Mapping[int, np.ndarray]) -> Refiner:
-    """Swap one band word of each cluster of a group for its finer half-band word, on the
-    descriptor where it lies farthest from the rest of the group ("mid-tempo" -> "upbeat")."""
-    ranks = {c: median_ranks(descriptors, m) for c, m in members.items()}
+def cluster_words(axes: Sequence[Axis], c: int, words: int = 3) -> list[str]:
+    """The words of the axes where cluster c differs most from the library: those of at least
+    TELLING deviations, largest first, at most `words`; else the single largest one."""
+    ranked = sorted(((abs(a.diff.get(c, 0.0)), i) for i, a in enumerate(axes)
+                     if a.word(c) is not None), key=lambda t: (-t[0], t[1]))
+    out: list[str] = []
+    for size, i in ranked:
+        w = axes[i].word(c)
+        if len(out) == words or (out and size < TELLING) or size <= 0:
+            break
+        if w is not None and w.casefold() not in {x.casefold() for x in out}:
+            out.append(w)
+    return out
 
-    def refine(group: list[int], found: Words) -> Words:
-        out = {}
-        for c in group:
-            best, widest = None, -1.0
-            for key, rank in ranks[c].items():
-                word = band_word(key, rank, fine=True)
-                others = [ranks[o][key] for o in group if o != c and key in ranks[o]]
-                if word in found[c] or word in {band_word(key, r, fine=True) for r in others}:
+
+def refine(axes: Sequence[Axis], group: list[int], found: Words) -> Words:
+    """One more word for each cluster of a same-named group where it lies beyond every other
+    member on some axis: the word of the axis with the widest such gap ("fast" where all
+    are fast: "very fast" for the fastest). Two clusters that differ on any axis with words
+    get different names within a few rounds; only the others need a counter."""
+    out = {}
+    for c in group:
+        best, widest = None, 1e-9
+        for a in axes:
+            if c not in a.diff:
+                continue
+            others = [a.diff[o] for o in group if o != c and o in a.diff]
+            if not others:
+                continue
+            have = {x.casefold() for x in found[c]}
+            for gap, base, opposite in ((a.diff[c] - max(others), a.high, a.low),
+                                        (min(others) - a.diff[c], a.low, a.high)):
+                if gap <= widest or base is None or not a.may_name.get(c, True):
                     continue
-                gap = min((abs(rank - r) for r in others), default=1.0)
-                if gap > widest:
-                    best, widest = (key, word), gap
-            if best is not None:
-                key, word = best
-                coarse, w = band_word(key, ranks[c][key]), found[c]
-                out[c] = [word if x == coarse else x for x in w] if coarse in w else [*w, word]
-        return out
-
-    return refine
+                word = base
+                if base.casefold() in have or f"very {base}".casefold() in have:
+                    if not a.scaled or f"very {base}".casefold() in have:
+                        continue
+                    word = f"very {base}"
+                elif opposite is not None and any(opposite.casefold() in x for x in have):
+                    continue  # "fast" beside "slow": the group's order reads as a contradiction
+                best, widest = word, gap
+        if best is not None:  # "very fast" takes the place of "fast"
+            plain = [x for x in found[c] if f"very {x}".casefold() == best.casefold()]
+            out[c] = ([best if x in plain else x for x in found[c]] if plain
+                      else [*found[c], best])
+    return out

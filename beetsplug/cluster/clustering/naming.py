@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 
 import numpy as np
 
-from .describe import (
-    SEP,
-    Refiner,
-    Words,
-    by_finer_band,
-    by_strength,
-    descriptor_words,
-    field_shares,
-    field_words,
-    tag_lifts,
-    tag_words,
-)
+from .describe import SEP, Axis, Words, cluster_words, descriptor_axes, field_axes, refine, tag_axes
 
 NOISE = -1
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
@@ -38,42 +27,32 @@ def name_clusters(
     fields: Mapping[str, Sequence[object]] | None = None,
     words: int = 3,
 ) -> dict[int, str]:
-    """A unique name per cluster label (noise excluded), from the best source that has words.
+    """A unique name per cluster label (noise excluded): the words of what sets each cluster
+    apart from the rest of the library, largest difference first (describe.py).
 
-    Sources, per cluster, in order: tag probabilities (n_tracks x len(tag_names)), hand-crafted
-    descriptors ({name: per-track value}), beets fields ({field: per-track value}); a cluster
-    none of them describes is called "cluster <label>". All arrays are aligned with `labels`.
-    Clusters that would share a name get the word that tells them apart (see `_distinguish`);
-    only clusters that no source tells apart get " (2)", " (3)" in order of cluster size, so
-    the biggest keeps the bare name.
+    Tag probabilities (n_tracks x len(tag_names)), hand-crafted descriptors ({name: per-track
+    value}) and beets fields ({field: per-track value}) all give words on one scale; all arrays
+    are aligned with `labels`. A cluster nothing describes is "cluster <label>". Clusters that
+    would share a name get the word that tells them apart (`refine`); only clusters that differ
+    on no axis get " (2)", " (3)" in order of size, so the biggest keeps the bare name.
     """
     labels = np.asarray(labels)
     members = {c: labels == c for c in sorted(int(x) for x in np.unique(labels) if x != NOISE)}
-    found: dict[int, list[str]] = {}
-    for label, inside in members.items():
-        got: list[str] = []
-        if tags is not None and len(tag_names):
-            got = tag_words(tags, tag_names, inside, words)
-        if not got and descriptors:
-            got = descriptor_words(descriptors, inside)[:words]
-        if not got and fields:
-            got = field_words(fields, inside)[:words]
-        found[label] = got
-    refiners = []
+    axes: list[Axis] = []
     if tags is not None and len(tag_names):
-        refiners.append(by_strength(tag_lifts(tags, tag_names, members)))
+        axes += tag_axes(tags, tag_names, members)
     if descriptors:
-        refiners.append(by_finer_band(descriptors, members))
+        axes += descriptor_axes(descriptors, members)
     if fields:
-        refiners.append(by_strength(field_shares(fields, members)))
-    found = _distinguish(found, refiners)
+        axes += field_axes(fields, members)
+    found = _distinguish({c: cluster_words(axes, c, words) for c in members}, axes)
     names = {c: SEP.join(w) if w else f"cluster {c}" for c, w in found.items()}
     return make_unique(names, {c: int(m.sum()) for c, m in members.items()})
 
 
-def _distinguish(found: Words, refiners: list[Refiner]) -> Words:
-    """Refine the words of clusters that share a name until every name differs, or no refiner
-    can tell them apart: each round, the first refiner that changes a group's words wins."""
+def _distinguish(found: Words, axes: list[Axis]) -> Words:
+    """Refine the words of clusters that share a name until every name differs, or no axis
+    tells them apart."""
     found = dict(found)
     while True:
         groups: dict[str, list[int]] = {}
@@ -82,19 +61,19 @@ def _distinguish(found: Words, refiners: list[Refiner]) -> Words:
                 groups.setdefault(SEP.join(w).casefold(), []).append(c)
         changed = False
         for group in (g for g in groups.values() if len(g) > 1):
-            for refine in refiners:
-                new = refine(group, {c: found[c] for c in group})
-                if new:
-                    found.update(new)
-                    changed = True
-                    break
+            new = refine(axes, group, {c: found[c] for c in group})
+            if new:
+                found.update(new)
+                changed = True
         if not changed:
             return found
 
 
-def make_unique(names: Mapping[int, str], sizes: Mapping[int, int] | None = None) -> dict[int, str]:
-    """Suffix repeated names; compared case-insensitively, as macOS and Windows file systems do."""
-    order = sorted(names, key=lambda c: (-(sizes or {}).get(c, 0), c))
+def make_unique(names: Mapping[int, str], sizes: Mapping[int, int] | None = None,
+                keep: Container[int] = ()) -> dict[int, str]:
+    """Suffix repeated names; compared case-insensitively, as macOS and Windows file systems do.
+    The names of `keep` (continuing playlists) never change; then the bigger cluster wins."""
+    order = sorted(names, key=lambda c: (c not in keep, -(sizes or {}).get(c, 0), c))
     taken: set[str] = set()
     out: dict[int, str] = {}
     for c in order:
@@ -146,6 +125,8 @@ def safe_filename(name: str, max_bytes: int = 200, replacement: str = "_") -> st
     return s or "playlist"
 
 
-def safe_filenames(names: Mapping[int, str], max_bytes: int = 200) -> dict[int, str]:
-    """`safe_filename` for every name, unique again: two names can clean up to one file name."""
-    return make_unique({c: safe_filename(n, max_bytes) for c, n in names.items()})
+def safe_filenames(names: Mapping[int, str], max_bytes: int = 200,
+                   keep: Container[int] = ()) -> dict[int, str]:
+    """`safe_filename` for every name, unique again: two names can clean up to one file name.
+    The names of `keep` stay as they are (they were made safe when their playlist was born)."""
+    return make_unique({c: safe_filename(n, max_bytes) for c, n in names.items()}, keep=keep)

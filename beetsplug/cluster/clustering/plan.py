@@ -17,8 +17,10 @@ from . import choose_k, runs
 from .fit import Model, fit, reduce, vote
 
 
-def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> ClusterRun:
-    """Cluster every track with a vector, then number and name the clusters."""
+def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
+         rename: bool = False) -> ClusterRun:
+    """Cluster every track with a vector, then number and name the clusters. A cluster that
+    continues one of the previous run keeps its name, unless `rename`."""
     info = {t.path: t for t in tracks}
     paths = sorted(info)  # sorted: the same library gives the same run
     windowed = s.aggregate == "chunk_level"
@@ -38,7 +40,8 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> Clust
         if len(X) <= low:
             raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
         scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed,
-                               minibatch_threshold=s.minibatch_threshold)
+                               minibatch_threshold=s.minibatch_threshold, tracks=len(kept),
+                               hours=_hours([info[p] for p in kept], store, emb))
         k = scan.best
     previous = store.last_run(emb.name)
     previous_model = (Model.from_bytes(previous["model"])
@@ -56,7 +59,7 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> Clust
         kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model, previous_model)
     earlier = json.loads(previous["params"]) if previous else {}
     kept_names = ({int(c): n for c, n in earlier["names"].items()}
-                  if earlier.get("template") == s.playlist_template else None)
+                  if earlier.get("template") == s.playlist_template and not rename else None)
     found = store.tags(kept, emb.name, emb.version)
     names = runs.playlist_names(
         labels, numbers, template=s.playlist_template, previous_names=kept_names,
@@ -76,7 +79,8 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings) -> Clust
         lists[assignments[p][2]].append(p)
     noise = sorted(set(kept) - set(assignments))
     return ClusterRun(None, len(names), assignments, lists, sorted(set(paths) - set(kept)),
-                      noise, scan, ari, record)
+                      noise, scan, ari, record,
+                      changed=_moved(assignments, before, numbers.continued))
 
 
 def nearest(run: dict, store: Store, emb: Embedder, paths: list[str]) -> dict[str, Assignment]:
@@ -92,6 +96,22 @@ def nearest(run: dict, store: Store, emb: Embedder, paths: list[str]) -> dict[st
             labels, dist = vote(labels, dist, np.zeros(len(m), dtype=int), 1)
         out[path] = (int(labels[0]), float(dist[0]), names[int(labels[0])])
     return out
+
+
+def _moved(now: dict[str, Assignment], before: dict[str, Assignment],
+           continued: frozenset[int]) -> int:
+    """Tracks in another playlist than in the previous run, or in none before. A playlist is
+    the same while its cluster continues, whatever its name (`--rename` moves no track); a
+    number a new cluster took over is another playlist."""
+    return sum(p not in before or before[p][0] != n or n not in continued
+               for p, (n, _, _) in now.items())
+
+
+def _hours(tracks: list[Track], store: Store, emb: Embedder) -> float | None:
+    """The tracks' total length in hours: beets' lengths, else the store's decoded durations;
+    a track of unknown length counts as the average of the known ones."""
+    known = [t.duration for t in tracks if t.duration] or store.durations(emb.name)
+    return float(np.mean(known)) * len(tracks) / 3600 if known else None
 
 
 def _fields(tracks: list[Track]) -> dict[str, list] | None:

@@ -3,11 +3,14 @@ measures people judge a clustering by, and its map."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from .. import embedders
 from ..errors import ClusterError
 from ..output import plot
 from ..store import Store
@@ -15,15 +18,26 @@ from . import quality
 from .fit import Model
 
 
-def last_run(store: Store, backend: str) -> dict:
+def last_run(store: Store, backend: str | None = None) -> dict:
+    """The last recorded run (of `backend`, when given)."""
     run = store.last_run(backend)
     if run is None:
-        raise ClusterError(f"no {backend} run to judge yet: run `beet cluster` first")
+        raise ClusterError(f"no {backend + ' ' if backend else ''}run to judge yet: "
+                           "run `beet cluster` first")
     return run
 
 
-def run_space(store: Store, run: dict) -> tuple[list[str], np.ndarray, np.ndarray, dict[int, str]]:
-    """The run's tracks, their vectors in the run's reduced space, numbers and names."""
+class RunSpace(NamedTuple):
+    paths: list[str]
+    vectors: np.ndarray  # as stored (a windowed run: each track's mean window)
+    P: np.ndarray  # in the run's reduced space
+    numbers: np.ndarray
+    names: dict[int, str]
+
+
+def run_space(store: Store, run: dict) -> RunSpace:
+    """The run's tracks, their vectors as stored and in the run's reduced space, numbers and
+    names."""
     assigned = store.assignments(run["id"])
     if not assigned:
         raise ClusterError(f"run {run['id']} has no tracks")
@@ -38,14 +52,14 @@ def run_space(store: Store, run: dict) -> tuple[list[str], np.ndarray, np.ndarra
                            "version?); run `beet cluster` again")
     numbers = np.array([assigned[p][0] for p in paths])
     names = {assigned[p][0]: assigned[p][2] for p in paths}
-    return paths, Model.from_bytes(run["model"]).transform(X), numbers, names
+    return RunSpace(paths, X, Model.from_bytes(run["model"]).transform(X), numbers, names)
 
 
 def evaluate(store: Store, run: dict, truth: Mapping[str, object] | None = None,
              label_field: str = "label") -> dict:
     """Internal measures always; external ones against `truth` (path -> label) when given.
     A field no track of the run has is an error: a table of n/a would look fine."""
-    paths, P, numbers, _ = run_space(store, run)
+    paths, _, P, numbers, _ = run_space(store, run)
     measures = dict(quality.internal_measures(P, numbers))
     if truth is not None:
         if all(truth.get(p) in (None, "") for p in paths):
@@ -55,7 +69,29 @@ def evaluate(store: Store, run: dict, truth: Mapping[str, object] | None = None,
     return measures
 
 
-def draw(store: Store, run: dict, out: Path, projection: str = "pca",
-         html: bool = False) -> list[Path]:
-    _, P, numbers, names = run_space(store, run)
-    return plot.plot_map(P, numbers, names, out, method=projection, html=html)
+def draw(store: Store, run: dict, out: Path, projection: str = "pca", html: bool = False,
+         titles: Mapping[str, str] | None = None) -> list[Path]:
+    """The run's map; `titles` (path -> "artist - title") name the tracks on the HTML page, a
+    track without one by its file name."""
+    space = run_space(store, run)
+    shown = [(titles or {}).get(p) or os.path.splitext(os.path.basename(p))[0]
+             for p in space.paths]
+    return plot.plot_map(space.P, space.numbers, space.names, out, method=projection,
+                         html=html, titles=shown, describers=describers(store, run, space))
+
+
+def describers(store: Store, run: dict, space: RunSpace) -> plot.Describers:
+    """What the map's axes are read by: the backend's descriptor columns (those playlists are
+    named from) and its stored tag probabilities, for the run's tracks."""
+    dim = space.vectors.shape[1]
+    descriptors = {key: space.vectors[:, col]
+                   for key, col in embedders.descriptor_columns(run["backend"]).items()
+                   if col < dim}
+    tag_names = store.tag_names(run["backend"], run["version"])
+    found = store.tags(space.paths, run["backend"], run["version"]) if tag_names else {}
+    tags = None
+    if found and len(found) == len(space.paths):
+        tags = np.stack([found[p] for p in space.paths])
+        if tags.shape[1] != len(tag_names):
+            tags = None
+    return plot.Describers(descriptors, tags, tag_names if tags is not None else ())

@@ -63,10 +63,13 @@ def playlist_names(labels: np.ndarray, numbers: Mapping[int, int], *, template: 
                    fields: Mapping[str, list] | None = None) -> dict[int, str]:
     """cluster number -> a unique, file-safe playlist name.
 
-    An earlier name is kept for a cluster that continues it, unless this run's words for
-    another cluster would read the same (the earlier run had no such cluster to tell apart):
-    then the cluster takes its new name. Raises ValueError for a template with an unknown
-    field (a config error).
+    A name is chosen when its cluster is born and kept for as long as the cluster continues
+    (`Numbers.continued`): the file name is the playlist's identity in every player, and a
+    rename would lose a user's edits, pins and play counts there, even where this run's words
+    would describe the cluster a little differently. Only new clusters take new names, never
+    one a continuing cluster holds. No `previous_names` (a first run, `--rename`, a changed
+    template): every cluster takes this run's words. Raises ValueError for a template with an
+    unknown field (a config error).
     """
     described = naming.name_clusters(labels, tags=tags, tag_names=tag_names,
                                      descriptors=descriptors, fields=fields)
@@ -74,13 +77,7 @@ def playlist_names(labels: np.ndarray, numbers: Mapping[int, int], *, template: 
     words = {numbers[c]: described[c] for c in numbers}
     fresh = naming.apply_template(words, template, sizes)
     continued = numbers.continued if isinstance(numbers, Numbers) else set(fresh)
-    names = dict(fresh)
-    for n, name in (previous_names or {}).items():
-        if n not in fresh or n not in continued:
-            continue
-        alike = {fresh[m].casefold() for m in fresh if m != n}
-        alike |= {template.format(number=n, name=words[m], size=sizes[n]).casefold()
-                  for m in words if m != n}
-        if name.casefold() not in alike:
-            names[n] = name
-    return naming.safe_filenames(names)
+    kept = {n: name for n, name in (previous_names or {}).items()
+            if n in fresh and n in continued}
+    born = {n: name for n, name in fresh.items() if n not in kept}
+    return naming.safe_filenames({**kept, **born}, keep=kept)

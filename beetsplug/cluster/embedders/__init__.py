@@ -48,5 +48,18 @@ def create(name: str, options: dict) -> Embedder:
     return getattr(module, class_name)(**options)
 
 
+def descriptor_columns(name: str) -> dict[str, int]:
+    """A backend's describable columns ("tempo" -> column) without building it: no weights
+    are loaded. A backend whose extra is missing has none to offer."""
+    if name not in BACKENDS:
+        return {}
+    module_name, class_name, _ = BACKENDS[name]
+    try:
+        module = importlib.import_module(f"{__name__}.{module_name}")
+    except ImportError:
+        return {}
+    return dict(getattr(module, class_name).descriptor_columns)
+
+
 def runs_in_workers(name: str) -> bool:
     return BACKENDS[name][2]

@@ -33,7 +33,8 @@ class HandcraftedEmbedder(Embedder):
     descriptor_columns: ClassVar[dict[str, int]] = {
         key: features.FEATURE_NAMES.index(column)
         for key, column in (("tempo", "log2_tempo"), ("brightness", "log_centroid"),
-                            ("energy", "rms_db"))}
+                            ("energy", "rms_db"), ("density", "onset_mean"),
+                            ("pulse", "pulse_clarity"))}
 
     def __init__(self, window_seconds: float = features.WINDOW_SECONDS) -> None:
         if window_seconds < features.MIN_SECONDS:
