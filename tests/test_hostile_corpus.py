@@ -89,7 +89,8 @@ def test_a_library_of_hostile_files_runs_to_the_end_and_names_each_one(beets_env
         assert any(readable(str(path)) in ln for ln in lines), (path, out)
     for path in unlistable:
         assert any(readable(str(path)) in ln for ln in lines), (path, out)
-    assert f"{len(failing) - 2} failed, 2 missing" in res.stdout, out
+    # the symlink loop is a filesystem fault, not bad audio: unreadable, tried again (issue 18)
+    assert f"{len(failing) - 2} failed, 1 missing, 1 unreadable" in res.stdout, out
 
     db = sqlite3.connect(beets_env.root / "cluster.db")
     vectors = {os.fsdecode(bytes(p)) for (p,) in db.execute(

@@ -75,4 +75,5 @@ def test_pretend_labels_and_numbers_through_beet(beets_env):
         assert re.search(r"^nmi\s+\d\.\d{3}$", judged, re.MULTILINE), judged
     bad = beets_env.beet("cluster", "--evaluate", "--labels", "nosuchfield", check=False)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
-    assert "'nosuchfield'" in bad.stderr and "no track of run" in bad.stderr, bad.stderr
+    # checked before any run is written now (issue 18 item 14): "no track of the query"
+    assert "'nosuchfield'" in bad.stderr and "no track of the query" in bad.stderr, bad.stderr
