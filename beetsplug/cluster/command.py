@@ -140,7 +140,8 @@ def print_summary(run: ClusterRun) -> None:
     """The run as a table: what each playlist file holds (or would hold, before export)."""
     if run.scan:
         ui.print_(run.scan.render())
-        ui.print_(f"cluster: k={run.k} chosen by silhouette")
+        low, high = run.scan.eligible
+        ui.print_(f"cluster: k={run.k}, the best silhouette among the useful k ({low}..{high})")
     if run.previous_ari is not None:
         ui.print_(f"cluster: agreement with the previous run (ARI) {run.previous_ari:.3f}")
     if run.noise:
