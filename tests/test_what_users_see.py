@@ -64,7 +64,8 @@ def test_pretend_labels_and_numbers_through_beet(beets_env):
 
     for k in ("3", "6", "3", "auto"):  # numbers are always exactly 1..k, never with gaps
         out = beets_env.beet("cluster", "-n", k).stdout
-        chosen = int(k) if k != "auto" else int(re.search(r"k=(\d+), the best silhouette", out).group(1))
+        auto = re.search(r"k=(\d+), the best silhouette", out)
+        chosen = int(k) if k != "auto" else int(auto.group(1))
         stems = [f.stem for f in beets_env.playlists.glob("*.m3u8")]
         assert sorted(int(s[:2]) for s in stems) == list(range(1, chosen + 1)), (k, stems)
         assert not any(re.search(r" \(\d+\)$", s) for s in stems), stems  # no counter
