@@ -1,10 +1,10 @@
 """Decode a file to mono float32 at the analysis rate and cut it into fixed windows.
 
 Both decoders run in-process and seek to the kept windows: soundfile (libsndfile) for MP3,
-FLAC, Ogg Vorbis and WAV; PyAV (FFmpeg's libraries) for what libsndfile can't read
-(M4A/AAC/ALAC/WMA, ...), for Ogg Opus (libsndfile 1.2's Opus decodes at a third of FFmpeg's
-speed and fails reading after a seek in some files) and for a file libsndfile gives up on
-midway.
+FLAC and WAV; PyAV (FFmpeg's libraries) for what libsndfile can't read (M4A/AAC/ALAC/WMA,
+...), for Ogg, and for a file libsndfile gives up on midway. Ogg goes to FFmpeg by
+measurement: libsndfile 1.2's Opus decodes at a third of FFmpeg's speed and fails reading
+after a seek in some files, its Vorbis costs ~20 % more per kept minute (README, "Decoding").
 """
 
 from __future__ import annotations
@@ -43,8 +43,11 @@ class Decoded:
     fingerprint: str | None = None
 
 
+FFMPEG_SUBTYPES = frozenset({"OPUS", "VORBIS"})  # libsndfile reads them, FFmpeg better
+
+
 class _NotForLibsndfile(Exception):
-    """libsndfile opens the file, but FFmpeg's decoder is the one to use (Ogg Opus)."""
+    """libsndfile opens the file, but FFmpeg's decoder is the one to use (Ogg)."""
 
 
 def window_cap(durations: list[float], window_seconds: float, quantile: float) -> int:
@@ -94,7 +97,7 @@ def _decode(path: Path, sr: int, window_seconds: float, padding_threshold: float
     promised = None  # seconds the header promises, when libsndfile could read the header
     try:
         with sf.SoundFile(os.fsencode(path)) as f:
-            if f.subtype == "OPUS":
+            if f.subtype in FFMPEG_SUBTYPES:
                 raise _NotForLibsndfile
             promised = f.frames / f.samplerate if f.frames > 0 else None
             picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, keep)
@@ -188,7 +191,7 @@ def fingerprint(path: Path) -> str | None:
         print_ = None
         try:
             with sf.SoundFile(os.fsencode(path)) as f:
-                if f.subtype != "OPUS":
+                if f.subtype not in FFMPEG_SUBTYPES:
                     print_ = _head_print(f)
         except (sf.LibsndfileError, RuntimeError, OSError):
             pass
