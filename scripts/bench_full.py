@@ -12,7 +12,9 @@ and the ratio to MP3's.
 Part 2, the product as a user runs it: a real beets library in a temp dir, the tracks
 imported, then a first `beet cluster -n 6` with `workers: 1` on a small and on a large set;
 the per-track cost is the difference over the tracks between them (import and start-up
-drop out). CPU is `beet` and every process under it (RUSAGE_CHILDREN: each waits for its
+drop out). Both sets get the whole library's default window cap as `max_windows` (left to
+itself each set would take its own, from its own durations, and the difference would mix
+two caps). CPU is `beet` and every process under it (RUSAGE_CHILDREN: each waits for its
 own); peak memory is the sum of their resident sets, sampled every 50 ms. Then one first run
 of the large set with `workers: 2`: the wall-clock rate on 2 cores. bliss-rs runs on the
 tracks the difference covers, in this process.
@@ -140,13 +142,13 @@ def print_part1(res: dict, bliss: bool) -> None:
 class TreeWatch:
     """CPU and peak resident memory of a command and everything under it."""
 
-    def __init__(self, cmd: list[str], env: dict):
-        self.cmd, self.env, self.peak = cmd, env, 0
+    def __init__(self, cmd: list[str], env: dict, cwd: Path):
+        self.cmd, self.env, self.cwd, self.peak = cmd, env, cwd, 0
 
     def run(self) -> tuple[float, float, subprocess.CompletedProcess]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.monotonic()
-        proc = subprocess.Popen(self.cmd, env=self.env, stdout=subprocess.PIPE,
+        proc = subprocess.Popen(self.cmd, env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
         stop = threading.Event()
         watcher = threading.Thread(target=self._watch, args=(proc.pid, stop), daemon=True)
@@ -182,7 +184,7 @@ class TreeWatch:
 
 
 def first_run(library: Path, items: list[dict], code: Path, workers: int, tmp: Path,
-              clusters: int) -> tuple[float, float, int]:
+              clusters: int, cap: int) -> tuple[float, float, int]:
     """A fresh beets library of `items`, imported, then a first `beet cluster -n N`:
     (CPU s of all processes, wall s, peak MiB of all processes)."""
     import yaml
@@ -197,32 +199,37 @@ def first_run(library: Path, items: list[dict], code: Path, workers: int, tmp: P
     config = {"directory": str(music), "library": str(root / "library.db"),
               "plugins": ["cluster"],
               "import": {"copy": False, "write": False, "log": str(root / "import.log")},
-              "cluster": {"workers": workers}}
+              "cluster": {"workers": workers, "max_windows": cap}}
     (root / "beetsdir" / "config.yaml").write_text(yaml.safe_dump(config))
     env = {**os.environ, "BEETSDIR": str(root / "beetsdir"),
            "PYTHONPATH": os.pathsep.join([str(code), str(code / "daemon")])}
     beet = [sys.executable, "-m", "beets"]
+    # run where no checkout is: `python -m` puts the working directory first on sys.path,
+    # before PYTHONPATH, and a checkout there would be the code measured
     subprocess.run([*beet, "import", "-A", "-s", "-q", str(music)], env=env, check=True,
-                   capture_output=True, stdin=subprocess.DEVNULL)
-    watch = TreeWatch([*beet, "cluster", "-n", str(clusters)], env)
-    cpu, wall, _ = watch.run()
+                   capture_output=True, stdin=subprocess.DEVNULL, cwd=root)
+    watch = TreeWatch([*beet, "cluster", "-n", str(clusters)], env, root)
+    cpu, wall, done = watch.run()
+    said = [ln for ln in done.stdout.splitlines() if " analysed, " in ln]
+    print(f"    ({len(items)} tracks, workers {workers}: {said[-1] if said else done.stdout})")
     shutil.rmtree(root)
     return cpu, wall, watch.peak // 2**20
 
 
 def part2(library: Path, items: list[dict], small: int, large: int, code: Path,
-          bliss: bool) -> None:
+          bliss: bool, cap: int) -> None:
     chosen = spread_formats(items, large)
     k = min(6, small - 1)
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        c_s, w_s, m_s = first_run(library, chosen[:small], code, 1, tmp, k)
-        c_l, w_l, m_l = first_run(library, chosen, code, 1, tmp, k)
-        c_2, w_2, m_2 = first_run(library, chosen, code, 2, tmp, k)
+        c_s, w_s, m_s = first_run(library, chosen[:small], code, 1, tmp, k, cap)
+        c_l, w_l, m_l = first_run(library, chosen, code, 1, tmp, k, cap)
+        c_2, w_2, m_2 = first_run(library, chosen, code, 2, tmp, k, cap)
     n = large - small
     per_cpu, per_wall = (c_l - c_s) / n, (w_l - w_s) / n
     print(f"\nPart 2: a first `beet cluster -n {k}`, every process's CPU counted "
-          f"({small} and {large} tracks, formats mixed)")
+          f"({small} and {large} tracks, formats mixed, max_windows {cap}: the whole "
+          f"library's default cap, so both sets keep the same windows a track)")
     print(f"  workers 1: {small} tracks {c_s:.1f} s CPU {w_s:.1f} s wall, peak {m_s} MiB; "
           f"{large} tracks {c_l:.1f} s CPU {w_l:.1f} s wall, peak {m_l} MiB")
     print(f"  per track (the difference / {n}): {1000 * per_cpu:.0f} ms CPU, "
@@ -267,7 +274,8 @@ def main() -> None:
     res = part1(args.library, items, bliss)
     print_part1(res, bliss)
     if not args.skip_product:
-        part2(args.library, items, args.small, args.large, args.code.resolve(), bliss)
+        part2(args.library, items, args.small, args.large, args.code.resolve(), bliss,
+              res["cap"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\nthis process (part 1 and bliss-rs): peak {peak} MiB")
 
