@@ -107,28 +107,36 @@ class _Opened:
 
     def close(self) -> None:
         self.container.close()
+        if self.file is not None:  # FFmpeg never closes a file object it was given
+            self.file.close()
 
     def _open(self) -> None:
         name = os.fsdecode(self.path)
+        self.file = None
         try:
             name.encode("utf-8")
             source = name
         except UnicodeEncodeError:  # a name that isn't UTF-8: FFmpeg gets the open file
-            source = open(os.fsencode(self.path), "rb")  # noqa: SIM115 (closed with container)
+            try:
+                self.file = source = open(os.fsencode(self.path), "rb")  # noqa: SIM115
+            except OSError as exc:
+                raise AudioError(f"cannot read file: {exc.strerror or exc}") from exc
         try:
             self.container = av.open(source, metadata_errors="ignore")
-        except av.FFmpegError as exc:
-            raise AudioError(f"not a readable audio file: {_reason(exc)}") from exc
-        except OSError as exc:
+        except (av.FFmpegError, OSError) as exc:
+            if self.file is not None:
+                self.file.close()
+            if isinstance(exc, av.FFmpegError):
+                raise AudioError(f"not a readable audio file: {_reason(exc)}") from exc
             raise AudioError(f"cannot read file: {exc.strerror or exc}") from exc
         if not self.container.streams.audio:
-            self.container.close()
+            self.close()
             raise AudioError("not a readable audio file: no audio stream")
         self.stream = self.container.streams.audio[0]
         self.stream.codec_context.thread_count = 1  # one file, one core: workers parallelise
         self.rate = self.stream.codec_context.sample_rate or self.stream.rate
         if not self.rate:
-            self.container.close()
+            self.close()
             raise AudioError("not a readable audio file: no sample rate")
         st, tb = self.stream, self.stream.time_base
         if st.duration and tb:
@@ -143,7 +151,7 @@ class _Opened:
         self.bad = 0
 
     def reopen(self) -> None:
-        self.container.close()
+        self.close()
         self._open()
 
     def print(self, head: np.ndarray) -> str:
