@@ -83,7 +83,8 @@ def _stream(f: _Opened, sr: int, window_seconds: float, padding_threshold: float
     head_frames = round(head_seconds * f.rate)
     head: list[np.ndarray] = []
     read = 0
-    for y in f.blocks():
+    for _, planes in f.frames_decoded():
+        y = _mono([planes])
         if read < head_frames:
             head.append(y[: head_frames - read])
         read += len(y)
@@ -176,10 +177,6 @@ class _Opened:
                 at = (None if frame.pts is None or not tb
                       else round((frame.pts - self.origin) * tb * self.rate))
                 yield at, _planes(frame)
-
-    def blocks(self):
-        for _, planes in self.frames_decoded():
-            yield _mono([planes])
 
     def span(self, start: int, count: int, seek: bool = False) -> np.ndarray:
         """`count` mono samples from sample `start` (fewer where the file ends)."""
