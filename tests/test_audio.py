@@ -60,7 +60,7 @@ def test_the_decoder_fingerprints_as_fingerprint_does(tmp_path, emotify):
 
 @pytest.mark.parametrize("ext", ["flac", "ogg", "wav"])
 def test_a_cut_off_file_is_truncated_and_a_whole_one_is_not(tmp_path, emotify, ext):
-    """Cut-offs a decoder reads without complaint: FLAC (its decode error hands over to ffmpeg,
+    """Cut-offs a decoder reads without complaint: FLAC (its decode error hands over to PyAV,
     which decodes what is there), Ogg (no last page), WAV (a header promising more)."""
     y, sr = sf.read(pick_clips(per_genre=1)[0], dtype="float32", always_2d=True)
     whole, cut = tmp_path / f"whole.{ext}", tmp_path / f"cut.{ext}"

@@ -1,7 +1,10 @@
 """Decode a file to mono float32 at the analysis rate and cut it into fixed windows.
 
-soundfile (libsndfile) reads MP3, FLAC, OGG and WAV in-process; for what it can't read
-(M4A/AAC/ALAC/WMA, ...) we run the ffmpeg binary that the imageio-ffmpeg wheel ships.
+Both decoders run in-process and seek to the kept windows: soundfile (libsndfile) for MP3,
+FLAC and WAV; PyAV (FFmpeg's libraries) for what libsndfile can't read (M4A/AAC/ALAC/WMA,
+...), for Ogg, and for a file libsndfile gives up on midway. Ogg goes to FFmpeg by
+measurement: libsndfile 1.2's Opus decodes at a third of FFmpeg's speed and fails reading
+after a seek in some files, its Vorbis costs ~20 % more per kept minute (README, "Decoding").
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from ..errors import AudioError, UnreadableError
-from .audio_stream import Resampler, WindowSink, spread, stream_ffmpeg, window_count
+from . import av_reader
+from .audio_stream import Resampler, WindowSink, resampled, spread, window_count
 from .containers import truncation
 from .decoder_output import decoder_output, log_decoder_output
 
@@ -36,7 +39,15 @@ BLOCK_FRAMES = 65536  # frames per read: 1.5 s at 44.1 kHz, 0.5 MiB in stereo fl
 class Decoded:
     windows: np.ndarray  # (n_windows, window_samples) float32
     duration: float  # seconds of audio in the file
-    fingerprint: str | None = None  # see fingerprint(); None for what only ffmpeg reads
+    # see fingerprint(); None when libsndfile opened the file but failed midway
+    fingerprint: str | None = None
+
+
+FFMPEG_SUBTYPES = frozenset({"OPUS", "VORBIS"})  # libsndfile reads them, FFmpeg better
+
+
+class _NotForLibsndfile(Exception):
+    """libsndfile opens the file, but FFmpeg's decoder is the one to use (Ogg)."""
 
 
 def window_cap(durations: list[float], window_seconds: float, quantile: float) -> int:
@@ -87,18 +98,25 @@ def _decode(path: Path, sr: int, window_seconds: float, padding_threshold: float
     promised = None  # seconds the header promises, when libsndfile could read the header
     try:
         with sf.SoundFile(os.fsencode(path)) as f:
+            if f.subtype in FFMPEG_SUBTYPES:
+                raise _NotForLibsndfile
             promised = f.frames / f.samplerate if f.frames > 0 else None
             picked = _read_picked_windows(f, sr, window_seconds, padding_threshold, keep)
             if picked is not None:
                 return _checked(*picked)
             sink = WindowSink(round(window_seconds * sr), ceiling)
             duration, print_ = _stream_soundfile(f, sr, sink)
-    except (sf.LibsndfileError, RuntimeError) as sf_exc:
-        sink = WindowSink(round(window_seconds * sr), ceiling)  # what soundfile gave is dropped
-        duration, print_ = stream_ffmpeg(path, sr, sink, sf_exc), None
-        if promised and duration < TRUNCATION_TOLERANCE * promised:  # a decode error midway
+    except (sf.LibsndfileError, RuntimeError, _NotForLibsndfile) as sf_exc:
+        # what soundfile gave is dropped; a file it opened but failed on has no fingerprint
+        got = av_reader.read_windows(path, sr, window_seconds, padding_threshold, keep,
+                                     ceiling, FINGERPRINT_SECONDS)
+        if promised and got.duration < TRUNCATION_TOLERANCE * promised:  # a decode error midway
             raise AudioError(f"truncated: the header promises {promised:.1f} s, only "
-                             f"{duration:.1f} s can be decoded") from sf_exc
+                             f"{got.duration:.1f} s can be decoded") from sf_exc
+        if got.duration < MIN_SECONDS:
+            raise AudioError(f"too short: {got.duration:.2f} s of audio "
+                             f"(at least {MIN_SECONDS:g} s needed)") from sf_exc
+        return _checked(got.windows, got.duration, None if promised else got.fingerprint)
     if duration < MIN_SECONDS:
         raise AudioError(f"too short: {duration:.2f} s of audio "
                          f"(at least {MIN_SECONDS:g} s needed)")
@@ -131,7 +149,7 @@ def _read_picked_windows(f: sf.SoundFile, sr: int, window_seconds: float,
         if wanted - len(data) > (1 - TRUNCATION_TOLERANCE) * frames:
             raise AudioError(f"truncated: the header promises {frames / native_sr:.1f} s, "
                              f"decoding stops near {(index * size + len(data)) / native_sr:.1f} s")
-        y = _resampled(_mono(data), native_sr, sr)[: out.shape[1]]
+        y = resampled(_mono(data), native_sr, sr)[: out.shape[1]]
         out[row, : len(y)] = y
     return out, frames / native_sr, print_
 
@@ -166,22 +184,23 @@ def _mono(data: np.ndarray) -> np.ndarray:
     return data @ np.full(channels, 1.0 / channels, np.float32) if channels > 1 else data[:, 0]
 
 
-def _resampled(y: np.ndarray, native_sr: int, sr: int) -> np.ndarray:
-    if native_sr == sr or not len(y):
-        return y
-    return soxr.resample(y, native_sr, sr, quality="HQ").astype(np.float32, copy=False)
-
-
 def fingerprint(path: Path) -> str | None:
     """A hash of what tags never change: the stream's format and length and its first 5 s of
     decoded audio. Tells a retagged file (new size and mtime, same music) from a new one.
-    None where libsndfile cannot read the file (ffmpeg formats: those are re-analysed)."""
+    Made by the decoder that decode_windows starts with; None where neither can read it."""
     with decoder_output() as said:  # libmpg123 may warn on opening: not for the terminal
+        print_ = None
         try:
             with sf.SoundFile(os.fsencode(path)) as f:
-                print_ = _head_print(f)
+                if f.subtype not in FFMPEG_SUBTYPES:
+                    print_ = _head_print(f)
         except (sf.LibsndfileError, RuntimeError, OSError):
-            print_ = None
+            pass
+        if print_ is None:
+            try:
+                print_ = av_reader.fingerprint(path, FINGERPRINT_SECONDS)
+            except (AudioError, OSError):
+                print_ = None
     log_decoder_output(path, said)
     return print_
 
