@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO, BeetsEnv, pick_clips
 
 from beetsplug.cluster.config import DEFAULTS, RANGES, Range, check_ranges
+from beetsplug.cluster.store_schema import MIGRATIONS
 
 pytestmark = pytest.mark.slow
 
@@ -105,7 +106,7 @@ def test_two_first_runs_at_once_both_create_the_store(tmp_path):
             out, err = proc.communicate(timeout=60)
             assert proc.returncode == 0 and out.strip() == "ok", err
         with closing(sqlite3.connect(db)) as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+            assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 

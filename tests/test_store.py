@@ -99,7 +99,7 @@ def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
     for table in ("tracks", "assignments"):
         assert store.db.execute(f"SELECT typeof(path) FROM {table}").fetchall() == [("blob",)]
     assert store.matrix(["/m/é.mp3"], "handcrafted", "1")[0] == ["/m/é.mp3"]  # nothing lost
@@ -110,6 +110,29 @@ def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
     store.save([analysis("/m/é.mp3", [3, 4])])  # an upsert finds the migrated row
     assert store.paths("handcrafted") == ["/m/é.mp3"]
 
+
+
+def test_rows_the_old_ffmpeg_subprocess_decoded_are_analysed_again(tmp_path):
+    """v4: M4A/Opus/... rows (no fingerprint: libsndfile never read them) were 3 dB louder."""
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    db = sqlite_utils.Database(conn)
+    for migrate in MIGRATIONS[:3]:
+        migrate(db)
+    conn.execute("PRAGMA user_version=3")
+    rows = {b"/m/a.m4a": None, b"/m/b.OPUS": None, b"/m/c.mp3": None, b"/m/d.ogg": None,
+            b"/m/e.m4a": "f"}  # path -> fingerprint
+    for p, print_ in rows.items():
+        conn.execute("INSERT INTO tracks (path, backend, version, size, mtime, vector, dim, "
+                     "fingerprint) VALUES (?, 'handcrafted', '1', 10, 1.5, ?, 2, ?)",
+                     [p, np.array([1, 2], np.float32).tobytes(), print_])
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    versions = {p: store.row(p, "handcrafted").version for p in
+                ("/m/a.m4a", "/m/b.OPUS", "/m/c.mp3", "/m/d.ogg", "/m/e.m4a")}
+    assert versions == {"/m/a.m4a": "1+ffmpeg-cli", "/m/b.OPUS": "1+ffmpeg-cli",
+                        "/m/c.mp3": "1", "/m/d.ogg": "1", "/m/e.m4a": "1"}
 
 def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
     import os
