@@ -172,7 +172,7 @@ def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 def _project(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, pca_mean: np.ndarray,
              components: np.ndarray, unit: bool) -> np.ndarray:
-    """Standardise, project on the principal components, and scale rows to unit length."""
+    """Standardise, project on the principal components, and (`unit`) scale rows to unit length."""
     P = ((np.asarray(X, dtype=np.float64) - mean) / scale - pca_mean) @ components.T
     return neighbours.unit_rows(P, np.float64) if unit else P
 
