@@ -185,7 +185,10 @@ def main() -> None:
     ap.add_argument("--cost-tracks", type=int, default=20,
                     help="full tracks timed for the curve's CPU cost (0: none)")
     args = ap.parse_args()
-    sets = [labelled_set(f) for f in args.folder or SETS]
+    folders = args.folder or [f for f in SETS if (f / "labels.csv").exists()]
+    for missing in sorted(set(args.folder or SETS) - set(folders)):
+        print(f"{missing}: no labels.csv (not built yet?); judged on the other sets only")
+    sets = [labelled_set(f) for f in folders]
     weights = {s.name: None for s in sets}
     out = []
     for backend in args.backend or ["handcrafted", "musicnn"]:
