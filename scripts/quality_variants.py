@@ -1,14 +1,14 @@
-"""The option sets scripts/quality.py measures: each builds, from a folder's stored analyses,
-the matrix the core's fit clusters (and the space the neighbours are ranked in)."""
+"""The option sets scripts/quality.py measures: each builds, from a set's stored window
+vectors, the matrix the core's fit clusters (and the space the neighbours are ranked in)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from beetsplug.cluster import neighbours
+from beetsplug.cluster.analysis.audio_stream import spread
 from beetsplug.cluster.clustering.fit import Reduced, reduce
 from beetsplug.cluster.embedders.base import pool
 
@@ -22,6 +22,8 @@ class Analysed:
     windows: list[np.ndarray]  # per clip (n_windows, dim)
     y: np.ndarray  # labels
     pooling: str  # the backend's default pooling (Embedder.pooling)
+    durations: list[float | None]  # seconds per track, as beets knows them
+    window_seconds: float
 
 
 @dataclass(frozen=True)
@@ -38,45 +40,43 @@ class Space:
         return neighbours.cosine_space(self.X, pca_variance=self.pca_variance)
 
 
+def capped(a: Analysed, keep: int | None) -> list[np.ndarray]:
+    """Each track's window vectors as the decoder keeps them under a cap of `keep` windows:
+    `keep` evenly spread, first and last included (analysis.audio_stream.spread); None: all.
+    Cut from a store of every window, so the curve needs one analysis, not one per cap."""
+    if keep is None:
+        return list(a.windows)
+    return [w[spread(len(w), keep)] if len(w) > keep else w for w in a.windows]
+
+
+def pooled(a: Analysed, how: str, keep: int | None = None) -> np.ndarray:
+    """Each track's (capped) window vectors pooled as the backends pool them
+    (embedders.base.pool)."""
+    return np.stack([pool(w, how) for w in capped(a, keep)]).astype(np.float64)
+
+
 @dataclass(frozen=True)
 class Variant:
-    name: str
-    build: Callable[[Analysed], Space]
+    """An option set: a pooling, unit rows or not, a window cap (None: the analysis's own)."""
+
+    pooling: str
+    unit_rows: bool
+    keep: int | None = None
+
+    @property
+    def name(self) -> str:
+        return (("mean + spread" if self.pooling == "mean_std" else "mean")
+                + (", unit rows" if self.unit_rows else ""))
+
+    @property
+    def changes(self) -> int:
+        """Steps away from the simplest option set (mean, no unit rows)."""
+        return (self.pooling != "mean") + self.unit_rows
+
+    def build(self, a: Analysed) -> Space:
+        return Space(pooled(a, self.pooling, self.keep), unit_rows=self.unit_rows)
 
 
-def pooled(a: Analysed, how: str) -> np.ndarray:
-    """Each clip's window vectors pooled as the backends pool them (embedders.base.pool)."""
-    return np.stack([pool(w, how) for w in a.windows]).astype(np.float64)
-
-
-def variants(default_pooling: str) -> list[Variant]:
-    """Both poolings with and without unit rows (mean without them is the path before; the
-    backend's pooling with them its new default), PCA amounts on the path before and on the
-    new default, and the other methods on the new default."""
-    def combo(how: str, unit: bool) -> Variant:
-        name = f"{how}{' + unit rows' if unit else ''}"
-        name = ("before: " if (how, unit) == ("mean", False) else
-                "NEW DEFAULT: " if (how, unit) == (default_pooling, True) else "") + name
-        return Variant(name, lambda a: Space(pooled(a, how), unit_rows=unit))
-
-    def before_pca(amount: float) -> Variant:
-        return Variant(f"before, PCA {amount:g}" if amount < 1 else "before, no PCA",
-                       lambda a: Space(pooled(a, "mean"), pca_variance=amount, unit_rows=False))
-
-    new = f"{default_pooling} + unit rows"
-    return [
-        *(combo(how, unit) for how in ("mean", "mean_std") for unit in (False, True)),
-        *(before_pca(amount) for amount in (0.8, 0.9, 1.0)),
-        Variant(f"{new}, PCA 0.8", lambda a: Space(a.X, pca_variance=0.8)),
-        Variant(f"{new}, PCA 0.9", lambda a: Space(a.X, pca_variance=0.9)),
-        Variant(f"{new}, no PCA", lambda a: Space(a.X, pca_variance=1.0)),
-        Variant(f"{new}, -m autoencoder", lambda a: Space(a.X, method="autoencoder")),
-        Variant(f"{new}, -m vae", lambda a: Space(a.X, method="vae")),
-    ]
-
-
-def side_by_side(parts: list[Analysed]) -> Space:
-    """Two backends' vectors of the same clips next to each other (standardised together)."""
-    at = [{p: i for i, p in enumerate(a.paths)} for a in parts]
-    return Space(np.hstack([a.X[[where[p] for p in parts[0].paths]]
-                            for a, where in zip(parts, at)]))
+def variants(keep: int | None = None) -> list[Variant]:
+    """The pooling and unit-row option sets, the simplest (mean, no unit rows) first."""
+    return [Variant(how, unit, keep) for how in ("mean", "mean_std") for unit in (False, True)]

@@ -1,5 +1,5 @@
-"""A backend that pools mean and spread stores its vectors under a version of their own: the
-store re-analyses a file it holds as a mean, and never mixes the two."""
+"""A backend's pooling and windows per track are part of its version: the store re-analyses a
+file it holds under another pooling, and never mixes the two."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Analysis, Track
 
 MEAN_ONLY_VERSION = "3-11025hz-5s"  # what the hand-crafted backend stored before mean_std
+# what it stored from issue 19 to issue 20, whose rule brought back the mean (of 8 windows)
+MEAN_STD_VERSION = "3-11025hz-5s-mean_std"
 
 
 def test_pool_puts_the_spread_after_the_mean():
@@ -32,21 +34,20 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
     core = Library(settings)
     try:
         emb = core.embedder
-        assert emb.pooling == "mean_std" and emb.version.endswith("-mean_std")
-        assert emb.version != MEAN_ONLY_VERSION
+        assert emb.pooling == "mean" and emb.version.endswith("-mean-8w")
+        assert emb.version not in (MEAN_ONLY_VERSION, MEAN_STD_VERSION)
         st = os.stat(clip)
-        # the file as the mean-only backend left it: same size and mtime, an 85-d mean
-        core.store.save([Analysis(clip, st.st_size, st.st_mtime, emb.name, MEAN_ONLY_VERSION,
-                                  vector=np.zeros(emb.dim, np.float32))])
+        # the file as the mean_std backend left it: same size and mtime, a 170-d vector
+        core.store.save([Analysis(clip, st.st_size, st.st_mtime, emb.name, MEAN_STD_VERSION,
+                                  vector=np.zeros(2 * emb.dim, np.float32))])
         report = core.analyse([Track(clip)])
         assert report.analysed == 1 and report.cached == 0
         kept, mats = core.store.matrix([clip], emb.name, emb.version)
         _, windows = core.store.matrix([clip], emb.name, emb.version, windows=True)
-        assert kept == [clip] and core.store.matrix([clip], emb.name, MEAN_ONLY_VERSION)[0] == []
+        assert kept == [clip] and core.store.matrix([clip], emb.name, MEAN_STD_VERSION)[0] == []
         vector, w = mats[0], windows[0]
-        assert vector.shape == (emb.vector_dim,) == (2 * emb.dim,) and w.shape[1] == emb.dim
-        np.testing.assert_allclose(vector, pool(w, "mean_std"), rtol=1e-5, atol=1e-6)
-        assert np.any(vector[emb.dim:] > 0)  # real windows differ: the spread is not all zero
+        assert vector.shape == (emb.vector_dim,) == (emb.dim,) and w.shape[1] == emb.dim
+        np.testing.assert_allclose(vector, pool(w, "mean"), rtol=1e-5, atol=1e-6)
         assert core.analyse([Track(clip)]).cached == 1  # the new version is kept
     finally:
         core.close()
@@ -67,3 +68,31 @@ def test_a_chunk_level_run_of_a_pooled_backend_is_judged_in_its_windows_space(tm
         core.close()
     assert measures["n"] == len(clips) and 0.0 <= measures["nmi"] <= 1.0
     assert -1.0 <= measures["silhouette"] <= 1.0
+
+
+def test_the_handcrafted_backend_keeps_its_own_windows_per_track(tmp_path, emotify):
+    """Issue 20's curve chose 8 windows per hand-crafted track (the fewest within noise of every
+    window on the three dev sets), not the library's quantile length; `max_windows` still
+    overrides it. A 2-minute file has 24 windows of 5 s: 8 of them, evenly spread, are kept."""
+    import soundfile as sf
+
+    y, sr = sf.read(pick_clips(per_genre=1)[0], dtype="float32")
+    long = tmp_path / "long.wav"
+    sf.write(long, np.tile(y.mean(axis=1), 5)[: 120 * sr], sr, subtype="PCM_16")
+    kept = {}
+    for cap in (None, 3):
+        settings = Settings(workers=1, store_path=tmp_path / f"{cap}.db", max_windows=cap,
+                            window_quantile=1.0, aggregate="chunk_level",
+                            playlist_dir=tmp_path / "pl", write_tags=False)
+        core = Library(settings)
+        try:
+            assert core.embedder.windows_per_track == 8
+            core.analyse([Track(str(long), duration=120.0)])
+            emb = core.embedder
+            kept[cap] = core.store.matrix([str(long)], emb.name, emb.version, windows=True)[1][0]
+        finally:
+            core.close()
+    assert len(kept[None]) == 8  # not the 24 that window_quantile 1.0 would allow
+    assert len(kept[3]) == 3
+    # the first and last of 8 are the first and last of 3: the same spread windows
+    np.testing.assert_allclose(kept[3][[0, -1]], kept[None][[0, -1]], rtol=1e-4, atol=1e-4)

@@ -95,7 +95,7 @@ def _alive(p: psutil.Process) -> bool:
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
 def test_a_signal_stops_beet_cluster_as_ctrl_c_does(tmp_path, emotify, signum):
     # every window of the long files: an analysis slow enough to stop midway
-    proc, store, workers, others = start_analysis(BeetsEnv(tmp_path, window_quantile=1.0))
+    proc, store, workers, others = start_analysis(BeetsEnv(tmp_path, max_windows=1000))
     before = analysed_rows(store)
     os.kill(proc.pid, signum)  # the main process only, as systemd or `kill` does
     assert not gone_within(workers, 5.0)
@@ -111,7 +111,7 @@ def test_a_signal_stops_beet_cluster_as_ctrl_c_does(tmp_path, emotify, signum):
 
 @pytest.mark.slow
 def test_kill_9_leaves_no_worker_behind(tmp_path, emotify):
-    proc, _, workers, others = start_analysis(BeetsEnv(tmp_path, window_quantile=1.0))
+    proc, _, workers, others = start_analysis(BeetsEnv(tmp_path, max_windows=1000))
     proc.kill()
     proc.wait()
     assert not gone_within(workers + others, 5.0)

@@ -12,9 +12,10 @@ from .per_file import Job
 
 def make_jobs(files: list[tuple[str, os.stat_result, int | None]], s: Settings,
               emb: embedders.Embedder, options: dict, durations: list[float]) -> list[Job]:
-    """One Job per (path, stat, beets id). `durations`: the library's track lengths, for the
-    window cap when no fixed `max_windows` is set."""
-    cap = s.max_windows or window_cap(durations, emb.window_seconds, s.window_quantile)
+    """One Job per (path, stat, beets id). The window cap: `max_windows`, else the backend's
+    own windows per track, else as many as the library's quantile length (`durations`) holds."""
+    cap = (s.max_windows or emb.windows_per_track
+           or window_cap(durations, emb.window_seconds, s.window_quantile))
     opts = tuple(sorted(options.items()))
     in_workers = embedders.runs_in_workers(s.backend)
     return [Job(path, st.st_size, st.st_mtime, item_id, emb.name, opts, emb.sample_rate,

@@ -1,8 +1,8 @@
 """Pure functions: scale, reduce, cluster; a small model that assigns new vectors later.
 
-The clustering space is `beet similar`'s: standardise, PCA, then each row scaled to unit
-length, so KMeans groups by the cosine the neighbours are ranked by (KMeans on the sphere;
-on both dev sets it raised musicnn's NMI, README "Cluster quality on two dev sets").
+The clustering space: standardise, then PCA (`beet similar` ranks by the cosine there). Rows
+scaled to unit length (KMeans on the sphere) raised NMI on some dev sets, but not significantly
+on all three, so they are off (README "Cluster quality"); runs recorded with them keep them.
 
 Determinism: the same vectors in the same order with the same options give the same labels,
 and labels are numbered by cluster size (largest first) so the numbering does not depend on
@@ -34,7 +34,7 @@ class Model:
     pca_mean: np.ndarray
     centroids: np.ndarray  # (k, n_components)
     numbers: np.ndarray  # (k,) the cluster number of each centroid row
-    unit: bool = False  # projected rows scaled to unit length; False in runs recorded before
+    unit: bool = False  # projected rows scaled to unit length (runs of issue 19's defaults)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         return _project(X, self.mean, self.scale, self.pca_mean, self.components, self.unit)
@@ -88,13 +88,15 @@ class Reduced:
 
 
 def reduce(X: np.ndarray, *, seed: int = 0, pca_variance: float = 0.95,
-           unit_rows: bool = True) -> Reduced:
-    """Standardise -> PCA keeping `pca_variance` of the variance -> rows to unit length.
+           unit_rows: bool = False) -> Reduced:
+    """Standardise -> PCA keeping `pca_variance` of the variance -> (`unit_rows`) rows to unit
+    length.
 
-    After the scaling, not before: standardised columns weigh alike, so a row's length there
-    is how far the track lies from the library's average, which cosine leaves out. Before, the
-    length is set by whichever raw columns have the biggest numbers (dB, Hz), and the
-    standardising undoes it anyway. `unit_rows=False` is the space of the runs before."""
+    Unit rows are off by default: they raised NMI on some dev sets but no bootstrap over the
+    tracks called it significant on all three, for either backend (README, Cluster quality: the
+    rule). Models recorded with them keep them (Model.unit). When on, after the scaling, not
+    before: standardised columns weigh alike, so a row's length there is how far the track lies
+    from the library's average, which cosine leaves out."""
     Z = np.array(X, dtype=np.float64)  # one copy, standardised in place: 100k rows are big
     mean, std = Z.mean(axis=0), Z.std(axis=0)  # StandardScaler's, without its checks' time
     # a column constant but for rounding is left unscaled, as StandardScaler does
@@ -170,7 +172,7 @@ def _size_order(labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 def _project(X: np.ndarray, mean: np.ndarray, scale: np.ndarray, pca_mean: np.ndarray,
              components: np.ndarray, unit: bool) -> np.ndarray:
-    """Standardise, project on the principal components, and scale rows to unit length."""
+    """Standardise, project on the principal components, and (`unit`) scale rows to unit length."""
     P = ((np.asarray(X, dtype=np.float64) - mean) / scale - pca_mean) @ components.T
     return neighbours.unit_rows(P, np.float64) if unit else P
 

@@ -59,6 +59,10 @@ class Embedder(ABC):
     # How the windows become the stored track vector (`pool`); what a backend stores, so a
     # backend that changes it changes its `version` too. `dim` is a window's size.
     pooling: ClassVar[str] = "mean"
+    # Windows kept per track when the user sets no `max_windows`, evenly spread over it; None:
+    # as many as the library's `window_quantile` length holds. What a backend stores depends on
+    # it, so a backend that sets or changes it names it in its `version`.
+    windows_per_track: ClassVar[int | None] = None
 
     @property
     def vector_dim(self) -> int:
