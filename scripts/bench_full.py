@@ -3,11 +3,11 @@ track with every process's CPU counted, bliss-rs beside it, peak memory, and the
 for a 20,000-track library on 2 cores.
 
 Part 1, in this process, one thread, per file in turn (formats interleaved as the library
-lists them): our decoder with the product's window cap (`window_cap` over the library's
-durations, the default quantile), CPU of this process plus any child it waited for (the old
-path's ffmpeg); then our features on those windows; then bliss-rs (`bliss-audio`, its own
-decoder, whole track) on the same file. Per format: CPU per track, per kept audio minute,
-and the ratio to MP3's.
+lists them): our decoder with the product's window cap (the backend's windows per track, or
+`window_cap` over the library's durations at the default quantile), CPU of this process plus
+any child it waited for (the old path's ffmpeg); then our features on those windows; then
+bliss-rs (`bliss-audio`, its own decoder, whole track) on the same file. Per format: CPU per
+track, per kept audio minute, and the ratio to MP3's.
 
 Part 2, the product as a user runs it: a real beets library in a temp dir, the tracks
 imported, then a first `beet cluster -n 6` with `workers: 1` on a small and on a large set;
@@ -22,15 +22,8 @@ tracks the difference covers, in this process.
     python scripts/bench_full.py                                  # /work/libs/full
     python scripts/bench_full.py --library build/full-slice --small 8 --large 24
     python scripts/bench_full.py --code /path/to/other/checkout   # the same, other code
-    python scripts/bench_full.py --curve --skip-speed             # part 3 only
 
-Part 3 (--curve), quality against windows per track: emotify-dev, games-dev and the library
-are analysed once with every window kept (chunk_level, stores kept in bench-out/windows/), then
-each track keeps w windows evenly spread (the windows the decoder would keep with that cap)
-and is pooled as the backend pools; the product's clustering (unit rows, PCA 0.95, KMeans
-at k = the number of labels) over seeds 0-9 gives NMI, the `beet similar` space P@10. Against
-keeping every window: a paired Wilcoxon signed-rank test over the seeds (NMI) and a paired
-bootstrap over clips (1,000 resamples; NMI of the seed-mean labels, and P@10), both at 5 %.
+Quality against windows per track is scripts/quality.py's curve (three dev sets, the rule).
 """
 
 from __future__ import annotations
@@ -92,8 +85,10 @@ def part1(library: Path, items: list[dict], bliss: bool) -> dict:
     from beetsplug.cluster.embedders.handcrafted import HandcraftedEmbedder
 
     emb = HandcraftedEmbedder()
-    cap = window_cap([float(r["duration_s"]) for r in items], emb.window_seconds,
-                     float(DEFAULTS["window_quantile"]))
+    # the product's cap (analysis/jobs.py); an older checkout (--code) has no windows_per_track
+    cap = getattr(emb, "windows_per_track", None) or window_cap(
+        [float(r["duration_s"]) for r in items], emb.window_seconds,
+        float(DEFAULTS["window_quantile"]))
     emb.embed(np.zeros((1, round(emb.window_seconds * emb.sample_rate)), np.float32))  # warm
     song = None
     if bliss:
@@ -261,96 +256,6 @@ def part2(library: Path, items: list[dict], small: int, large: int, code: Path,
           f"workers-2 rate on this (shared) machine")
 
 
-CURVE_POINTS = (4, 8, 12, 16, 27, None)  # windows per track; None: every window
-
-
-def curve_set(folder: Path, music: Path,
-              stores: Path) -> tuple[list[np.ndarray], np.ndarray, str]:
-    """Every window vector of each clip, and the labels, through Library.analyse."""
-    from beetsplug.cluster.analysis.audio import window_ceiling
-    from beetsplug.cluster.config import Settings
-    from beetsplug.cluster.library import Library
-    from beetsplug.cluster.records import Track
-
-    with open(folder / "labels.csv", newline="") as f:
-        got = sorted(csv.DictReader(f), key=lambda r: r["file"])
-    labels = {str(music / r["file"]): r.get("genre") or r["label"] for r in got}
-    store = stores / f"{folder.name}.db"
-    s = Settings(aggregate="chunk_level", workers=2, store_path=store,
-                 playlist_dir=stores / "playlists", write_tags=False,
-                 max_windows=window_ceiling(11025, 5.0))
-    core = Library(s)
-    try:
-        core.analyse([Track(p) for p in labels])
-        emb = core.embedder
-        kept, _ = core.store.vectors(list(labels), emb.name, emb.version)
-        _, windows = core.store.matrix(kept, emb.name, emb.version, windows=True)
-    finally:
-        core.close()
-    return windows, np.array([labels[p] for p in kept]), emb.pooling
-
-
-def part3(library: Path) -> None:
-    from emotify import EMOTIFY, GAMES
-    from neighbours import precision_at
-    from quality_variants import Space
-    from scipy.stats import wilcoxon
-    from sklearn.metrics import normalized_mutual_info_score as nmi
-
-    from beetsplug.cluster.analysis.audio_stream import spread
-    from beetsplug.cluster.clustering import fit
-    from beetsplug.cluster.embedders.base import pool
-
-    stores = HERE.parent / "bench-out" / "windows"
-    stores.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    print("\nPart 3: quality against windows per track (k = labels; NMI mean ± std over seeds "
-          "0-9; P@10; vs every window: Wilcoxon p over seeds, bootstrap 95 % CI over clips)")
-    for folder, music in ((EMOTIFY, EMOTIFY), (GAMES, GAMES), (library, library / "music")):
-        windows, y, how = curve_set(folder, music, stores)
-        counts = np.array([len(w) for w in windows])
-        k = len(set(y))
-        print(f"{folder.name}: {len(y)} tracks, windows a track median {np.median(counts):.0f}"
-              f" (max {counts.max()}), {how} pooling")
-        print("  windows  NMI            P@10   dNMI    p(seeds)  dNMI 95% CI (clips)  "
-              "dP@10 95% CI (clips)")
-        results = {}
-        for w in CURVE_POINTS:
-            X = np.stack([pool(v if w is None or len(v) <= w else v[spread(len(v), w)], how)
-                          for v in windows]).astype(np.float64)
-            space = Space(X)
-            reduced = space.reduced()
-            runs = [fit.fit(X, k, seed=seed, reduced=reduced).labels for seed in range(10)]
-            U = space.neighbour_rows()
-            sims = U @ U.T
-            np.fill_diagonal(sims, -np.inf)
-            top = np.argpartition(-sims, 10, axis=1)[:, :10]
-            hits = (y[top] == y[:, None]).mean(axis=1)  # per clip: its P@10
-            results[w] = (np.array([nmi(y, r) for r in runs]), runs, hits)
-            assert abs(hits.mean() - precision_at(U, y)) < 1e-9
-        all_nmi, all_runs, all_hits = results[None]
-        for w in CURVE_POINTS:
-            scores, runs, hits = results[w]
-            line = (f"  {'all' if w is None else w:>7}  {scores.mean():.3f} ± {scores.std():.3f}"
-                    f"  {hits.mean():.3f}")
-            if w is not None and counts.max() <= w:
-                line += "  (every track has at most this many: the same as every window)"
-            elif w is not None:
-                diff = scores - all_nmi
-                p = wilcoxon(scores, all_nmi).pvalue if np.any(diff) else 1.0
-                boots_n, boots_p = [], []
-                for _ in range(1000):
-                    i = rng.integers(0, len(y), len(y))
-                    boots_n.append(np.mean([nmi(y[i], r[i]) for r in runs])
-                                   - np.mean([nmi(y[i], r[i]) for r in all_runs]))
-                    boots_p.append(hits[i].mean() - all_hits[i].mean())
-                lo_n, hi_n = np.quantile(boots_n, [0.025, 0.975])
-                lo_p, hi_p = np.quantile(boots_p, [0.025, 0.975])
-                line += (f"  {diff.mean():+.3f}  {p:8.3f}  [{lo_n:+.3f}, {hi_n:+.3f}]"
-                         f"      [{lo_p:+.3f}, {hi_p:+.3f}]")
-            print(line)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--library", type=Path, default=LIBRARY)
@@ -359,8 +264,6 @@ def main() -> None:
     ap.add_argument("--large", type=int, default=45)
     ap.add_argument("--no-bliss", action="store_true")
     ap.add_argument("--skip-product", action="store_true", help="part 1 only")
-    ap.add_argument("--skip-speed", action="store_true", help="no parts 1 and 2")
-    ap.add_argument("--curve", action="store_true", help="part 3: windows per track")
     args = ap.parse_args()
     sys.path[:0] = [str(args.code.resolve()), str(HERE)]
     bliss = not args.no_bliss
@@ -372,14 +275,11 @@ def main() -> None:
             bliss = False
     items = rows(args.library)
     print(f"library {args.library}: {len(items)} tracks; code {args.code.resolve()}")
-    if not args.skip_speed:
-        res = part1(args.library, items, bliss)
-        print_part1(res, bliss)
-        if not args.skip_product:
-            part2(args.library, items, args.small, args.large, args.code.resolve(), bliss,
-                  res["cap"])
-    if args.curve:
-        part3(args.library)
+    res = part1(args.library, items, bliss)
+    print_part1(res, bliss)
+    if not args.skip_product:
+        part2(args.library, items, args.small, args.large, args.code.resolve(), bliss,
+              res["cap"])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     print(f"\nthis process (part 1 and bliss-rs): peak {peak} MiB")
 
