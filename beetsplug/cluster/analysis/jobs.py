@@ -15,6 +15,8 @@ def make_jobs(files: list[tuple[str, os.stat_result, int | None]], s: Settings,
     """One Job per (path, stat, beets id). `durations`: the library's track lengths, for the
     window cap when no fixed `max_windows` is set."""
     cap = s.max_windows or window_cap(durations, emb.window_seconds, s.window_quantile)
+    if s.max_windows is None and emb.max_windows is not None:  # a user's cap stands as set
+        cap = min(cap, emb.max_windows)
     opts = tuple(sorted(options.items()))
     in_workers = embedders.runs_in_workers(s.backend)
     return [Job(path, st.st_size, st.st_mtime, item_id, emb.name, opts, emb.sample_rate,

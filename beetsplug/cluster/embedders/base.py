@@ -59,6 +59,11 @@ class Embedder(ABC):
     # How the windows become the stored track vector (`pool`); what a backend stores, so a
     # backend that changes it changes its `version` too. `dim` is a window's size.
     pooling: ClassVar[str] = "mean"
+    # The most windows a track gives this backend when the user sets no `max_windows`: the
+    # library's quantile cap, lowered to this where a window is costly (a network) and more
+    # windows were measured to add nothing (README, Measured figures). None: no lower cap.
+    # Part of what a backend stores, so it is part of its `version`.
+    max_windows: int | None = None
 
     @property
     def vector_dim(self) -> int:
