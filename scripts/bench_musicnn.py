@@ -2,7 +2,7 @@
 
     PYTHONPATH=$PWD python scripts/bench_musicnn.py [--speed-clips 8] [--threads N]
     PYTHONPATH=$PWD nice -n 10 python scripts/bench_musicnn.py --full /work/libs/full \
-        [--tracks 15,45] [--caps 35,default]
+        [--tracks 15,45] [--caps 35,default] [--profile-only]
 
 With --full DIR (a labelled folder of full-length tracks, labels.csv with duration_s), only:
 4. Where the time goes per full track, one thread, in this process, on the larger track set
@@ -162,11 +162,14 @@ def profile_full(tracks: list[tuple[Path, float]], cap: int) -> None:
     both = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     decode = mel = net = 0.0
     patches = 0
+    by_format: dict[str, list[float]] = {}
     for path, _ in tracks:
         c0 = sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime for w in both)
         windows = decode_windows(path, SR, embedder.window_seconds, 0.5, cap).windows
-        decode += sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime
-                      for w in both) - c0
+        spent = sum(resource.getrusage(w).ru_utime + resource.getrusage(w).ru_stime
+                    for w in both) - c0
+        decode += spent
+        by_format.setdefault(path.suffix.lstrip(".").lower(), []).append(spent)
         with torch.inference_mode():
             for i in range(0, len(windows), embedder.chunk):
                 t0 = time.thread_time()
@@ -181,6 +184,8 @@ def profile_full(tracks: list[tuple[Path, float]], cap: int) -> None:
           f"decode at 16 kHz {1000 * decode / n:.0f} ms CPU (ffmpeg children counted), "
           f"log-mel {1000 * mel / n:.0f} ms, network {1000 * net / n:.0f} ms "
           f"({1000 * net / patches:.1f} ms/patch)")
+    print("  decode by format, ms CPU a track: " + ", ".join(
+        f"{k} {1000 * np.mean(v):.0f} ({len(v)})" for k, v in sorted(by_format.items())))
 
 
 RUN_ONE = """
@@ -218,10 +223,13 @@ def product_run(tracks: list[tuple[Path, float]], cap: str) -> tuple[float, floa
     return (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime), wall
 
 
-def full(folder: Path, counts: list[int], caps: list[str], rounds: int) -> None:
+def full(folder: Path, counts: list[int], caps: list[str], rounds: int,
+         profile_only: bool = False) -> None:
     sets = full_tracks(folder, counts)
     first = next((int(c) for c in caps if c != "default"), None)
     profile_full(sets[-1], first)
+    if profile_only:
+        return
     cpu = {(c, len(s)): [] for c in caps for s in sets}
     walls = {k: [] for k in cpu}
     for _ in range(rounds):
@@ -258,10 +266,12 @@ def main() -> None:
     parser.add_argument("--caps", default="35,default",
                         help="--full: max_windows settings (a number, or default)")
     parser.add_argument("--rounds", type=int, default=1, help="--full: runs of each")
+    parser.add_argument("--profile-only", action="store_true",
+                        help="--full: only where the time goes, at the first numeric cap")
     args = parser.parse_args()
     if args.full:
         full(args.full, sorted(int(n) for n in args.tracks.split(",")),
-             args.caps.split(","), args.rounds)
+             args.caps.split(","), args.rounds, args.profile_only)
         return
 
     embedder = MusicnnEmbedder(args.model, device="cpu")
