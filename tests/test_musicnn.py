@@ -216,7 +216,7 @@ def test_classical_clips_get_calm_instrumental_tags_rock_clips_do_not(emotify, m
 
 
 def test_a_full_track_gives_the_backends_patches_unless_max_windows_is_set(
-        full_slice, tmp_path, cache):
+        full_slice, tmp_path, cache, msd, mtt):
     """musicnn keeps at most its measured number of patches per track (README, Measured
     figures: quality against patches per track) where the library's quantile cap would keep
     every window of a lone 2-minute track; a `max_windows` the user sets stands as set."""
@@ -231,6 +231,9 @@ def test_a_full_track_gives_the_backends_patches_unless_max_windows_is_set(
     every = int(float(row["duration_s"]) // MusicnnEmbedder.window_seconds)
     cap = musicnn_mod.MSD_PATCHES
     assert every > cap + 3
+    # fewer windows of long tracks are other stored vectors: a new version; MTT is unchanged
+    assert (msd.max_windows, msd.version) == (cap, f"0.1.0-MSD_musicnn-port1-patches{cap}")
+    assert (mtt.max_windows, mtt.version) == (None, "0.1.0-MTT_musicnn-port1")
     for setting, want in ((None, cap), (cap + 3, cap + 3)):
         store = tmp_path / f"{setting}.db"
         core = Library(Settings(backend="musicnn", aggregate="chunk_level", workers=1,
