@@ -22,6 +22,7 @@ every larger cap passing too.
 
     PYTHONPATH=$PWD nice -n 10 python scripts/musicnn_curve.py --folder /work/libs/full \
         [--caps 4,8,12,16,24,35,all] [--reference 35]
+    ... scripts/musicnn_curve.py --folder DIR --product [--max-windows N]
 """
 
 from __future__ import annotations
@@ -120,6 +121,39 @@ def p10_hits(X: np.ndarray, y: np.ndarray, k: int = 10) -> np.ndarray:
     return hits
 
 
+def product(folder: Path, max_windows: int | None) -> None:
+    """The folder through the product itself (Library.analyse with musicnn's defaults, or a
+    set `max_windows`; the library's durations as hints), scored by quality.py's `score`:
+    checks that the curve's simulated cap is what the product stores."""
+    import csv
+
+    from quality import score
+
+    from beetsplug.cluster.config import Settings
+    from beetsplug.cluster.library import Library
+    from beetsplug.cluster.records import Track
+
+    labels = labelled(folder)
+    with open(folder / "labels.csv", newline="") as f:
+        seconds = {r["file"]: float(r["duration_s"]) for r in csv.DictReader(f)
+                   if r.get("duration_s")}
+    root = folder / "music" if (folder / "music").is_dir() else folder
+    tracks = [Track(p, duration=seconds.get(str(Path(p).relative_to(root)))) for p in labels]
+    store = OUT / f"{folder.name}-product-{max_windows or 'default'}.db"
+    core = Library(Settings(backend="musicnn", workers=2, store_path=store, write_tags=False,
+                            playlist_dir=OUT / "playlists", max_windows=max_windows))
+    try:
+        core.analyse(tracks)
+        emb = core.embedder
+        kept, X = core.store.vectors(list(labels), emb.name, emb.version)
+    finally:
+        core.close()
+    s = score(Space(np.asarray(X, np.float64)), np.array([labels[p] for p in kept]))
+    print(f"{folder.name} through the product ({emb.version}, max_windows "
+          f"{max_windows or 'default'}): {len(kept)} tracks, NMI {s.means['nmi']:.3f} ± "
+          f"{s.nmi_std:.3f}, P@10 {s.p10:.3f}")
+
+
 def main() -> None:
     from scipy.stats import wilcoxon
     from sklearn.metrics import normalized_mutual_info_score as nmi
@@ -129,7 +163,14 @@ def main() -> None:
     ap.add_argument("--model", default="MSD_musicnn")
     ap.add_argument("--caps", default="4,8,12,16,24,35,all")
     ap.add_argument("--reference", default="35", help="the cap the others are tested against")
+    ap.add_argument("--product", action="store_true",
+                    help="instead: score what Library.analyse stores (--max-windows or default)")
+    ap.add_argument("--max-windows", type=int, default=None)
     args = ap.parse_args()
+    if args.product:
+        for folder in args.folder:
+            product(folder.resolve(), args.max_windows)
+        return
     caps = [None if c == "all" else int(c) for c in args.caps.split(",")]
     ref = None if args.reference == "all" else int(args.reference)
     rng = np.random.default_rng(0)
