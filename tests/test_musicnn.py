@@ -3,6 +3,7 @@ the backend's network == the literal port (tests/musicnn_literal.py) == TensorFl
 
 from __future__ import annotations
 
+import csv
 import importlib.util
 from pathlib import Path
 
@@ -212,3 +213,36 @@ def test_classical_clips_get_calm_instrumental_tags_rock_clips_do_not(emotify, m
     assert hits["classical"] >= 7, hits
     assert hits["rock"] <= 2, hits
     assert instrumental["classical"] > 2 * instrumental["rock"], instrumental
+
+
+def test_a_full_track_gives_the_backends_patches_unless_max_windows_is_set(
+        full_slice, tmp_path, cache, msd, mtt):
+    """musicnn keeps at most its measured number of patches per track (README, Measured
+    figures: quality against patches per track) where the library's quantile cap would keep
+    every window of a lone 2-minute track; a `max_windows` the user sets stands as set."""
+    from beetsplug.cluster.config import Settings
+    from beetsplug.cluster.library import Library
+    from beetsplug.cluster.records import Track
+
+    with open(full_slice.root / "labels.csv", newline="") as f:
+        rows = sorted(csv.DictReader(f), key=lambda r: r["file"])
+    row = next(r for r in rows if r["format"] == "mp3" and float(r["duration_s"]) > 120)
+    track = Track(str(full_slice.music / row["file"]), duration=float(row["duration_s"]))
+    every = int(float(row["duration_s"]) // MusicnnEmbedder.window_seconds)
+    cap = musicnn_mod.MSD_PATCHES
+    assert every > cap + 3
+    # fewer windows of long tracks are other stored vectors: a new version; MTT is unchanged
+    assert (msd.windows_per_track, msd.version) == (cap, f"0.1.0-MSD_musicnn-port1-patches{cap}")
+    assert (mtt.windows_per_track, mtt.version) == (None, "0.1.0-MTT_musicnn-port1")
+    for setting, want in ((None, cap), (cap + 3, cap + 3)):
+        store = tmp_path / f"{setting}.db"
+        core = Library(Settings(backend="musicnn", aggregate="chunk_level", workers=1,
+                                max_windows=setting, store_path=store, write_tags=False,
+                                playlist_dir=tmp_path / "playlists", cache_dir=cache))
+        try:
+            assert core.analyse([track]).analysed == 1
+            emb = core.embedder
+            _, windows = core.store.matrix([track.path], emb.name, emb.version, windows=True)
+        finally:
+            core.close()
+        assert windows[0].shape == (want, 200), setting

@@ -60,9 +60,10 @@ class Embedder(ABC):
     # backend that changes it changes its `version` too. `dim` is a window's size.
     pooling: ClassVar[str] = "mean"
     # Windows kept per track when the user sets no `max_windows`, evenly spread over it; None:
-    # as many as the library's `window_quantile` length holds. What a backend stores depends on
-    # it, so a backend that sets or changes it names it in its `version`.
-    windows_per_track: ClassVar[int | None] = None
+    # as many as the library's `window_quantile` length holds. Each backend's count is the
+    # fewest its measured curve keeps within noise of more (README). What a backend stores
+    # depends on it, so a backend that sets or changes it names it in its `version`.
+    windows_per_track: int | None = None
 
     @property
     def vector_dim(self) -> int:
