@@ -15,8 +15,8 @@ the per-track cost is the difference over the tracks between them (import and st
 drop out). Both sets get the whole library's default window cap as `max_windows` (left to
 itself each set would take its own, from its own durations, and the difference would mix
 two caps). CPU is `beet` and every process under it (RUSAGE_CHILDREN: each waits for its
-own); peak memory is the sum of their resident sets, sampled every 50 ms. Then one first run
-of the large set with `workers: 2`: the wall-clock rate on 2 cores. bliss-rs runs on the
+own); peak memory is the sum of their resident sets and of their PSS, sampled every 50 ms.
+Then one first run of the large set with `workers: 2`: the wall-clock rate on 2 cores. bliss-rs runs on the
 tracks the difference covers, in this process.
 
     python scripts/bench_full.py                                  # /work/libs/full
@@ -144,10 +144,14 @@ def print_part1(res: dict, bliss: bool) -> None:
 
 
 class TreeWatch:
-    """CPU and peak resident memory of a command and everything under it."""
+    """CPU and peak memory of a command and everything under it. Memory two ways: the sum of
+    the processes' resident sets (pages two processes share count twice: the libraries every
+    worker maps) and the sum of their proportional sets (PSS: a shared page split among its
+    sharers, so the sum is what the run takes from the machine)."""
 
     def __init__(self, cmd: list[str], env: dict, cwd: Path):
-        self.cmd, self.env, self.cwd, self.peak = cmd, env, cwd, 0
+        self.cmd, self.env, self.cwd = cmd, env, cwd
+        self.peak_rss = self.peak_pss = 0
 
     def run(self) -> tuple[float, float, subprocess.CompletedProcess]:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -173,24 +177,26 @@ class TreeWatch:
         except psutil.Error:
             return
         while not stop.is_set():
-            total = 0
+            rss = pss = 0
             try:
                 procs = [top, *top.children(recursive=True)]
             except psutil.Error:
                 procs = []
             for p in procs:
                 try:
-                    total += p.memory_info().rss
+                    full = p.memory_full_info()
                 except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
+                    continue
+                rss += full.rss
+                pss += getattr(full, "pss", full.rss)  # PSS is Linux's; elsewhere RSS
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
             stop.wait(0.05)
 
 
 def first_run(library: Path, items: list[dict], code: Path, workers: int, tmp: Path,
-              clusters: int, cap: int) -> tuple[float, float, int]:
+              clusters: int, cap: int) -> tuple[float, float, str]:
     """A fresh beets library of `items`, imported, then a first `beet cluster -n N`:
-    (CPU s of all processes, wall s, peak MiB of all processes)."""
+    (CPU s of all processes, wall s, their peak memory as 'RSS sum / PSS sum MiB')."""
     import yaml
 
     root = Path(tempfile.mkdtemp(dir=tmp))
@@ -217,7 +223,7 @@ def first_run(library: Path, items: list[dict], code: Path, workers: int, tmp: P
     said = [ln for ln in done.stdout.splitlines() if " analysed, " in ln]
     print(f"    ({len(items)} tracks, workers {workers}: {said[-1] if said else done.stdout})")
     shutil.rmtree(root)
-    return cpu, wall, watch.peak // 2**20
+    return cpu, wall, f"{watch.peak_rss // 2**20} / {watch.peak_pss // 2**20}"
 
 
 def part2(library: Path, items: list[dict], small: int, large: int, code: Path,
@@ -234,6 +240,7 @@ def part2(library: Path, items: list[dict], small: int, large: int, code: Path,
     print(f"\nPart 2: a first `beet cluster -n {k}`, every process's CPU counted "
           f"({small} and {large} tracks, formats mixed, max_windows {cap}: the whole "
           f"library's default cap, so both sets keep the same windows a track)")
+    print("  peak memory of all processes: the sum of resident sets / of proportional sets")
     print(f"  workers 1: {small} tracks {c_s:.1f} s CPU {w_s:.1f} s wall, peak {m_s} MiB; "
           f"{large} tracks {c_l:.1f} s CPU {w_l:.1f} s wall, peak {m_l} MiB")
     print(f"  per track (the difference / {n}): {1000 * per_cpu:.0f} ms CPU, "
