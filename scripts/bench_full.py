@@ -16,8 +16,8 @@ drop out). Both sets get the whole library's default window cap as `max_windows`
 itself each set would take its own, from its own durations, and the difference would mix
 two caps). CPU is `beet` and every process under it (RUSAGE_CHILDREN: each waits for its
 own); peak memory is the sum of their resident sets and of their PSS, sampled every 50 ms.
-Then one first run of the large set with `workers: 2`: the wall-clock rate on 2 cores. bliss-rs runs on the
-tracks the difference covers, in this process.
+Then one first run of the large set with `workers: 2`: the wall-clock rate on 2 cores.
+bliss-rs runs on the tracks the difference covers, in this process.
 
     python scripts/bench_full.py                                  # /work/libs/full
     python scripts/bench_full.py --library build/full-slice --small 8 --large 24
