@@ -175,7 +175,7 @@ def test_a_read_only_playlist_folder_is_one_playlist_error(tmpfs, tmp_path):
 
 def last_run_id(store: Store) -> int | None:
     run = store.last_run()
-    return run["id"] if run else None
+    return run.id if run else None
 
 
 def test_a_playlist_dir_that_is_a_file_records_no_run(tmp_path, emotify):

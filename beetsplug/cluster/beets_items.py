@@ -194,9 +194,10 @@ def _write_ours(item, new: Mapping) -> bool:
 
 def new_fields(found: Assignment | None, grouping: bool) -> dict:
     """The fields an item's assignment gives it (None: the field is cleared)."""
-    new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
+    new = ({CLUSTER: found.cluster, PLAYLIST: found.playlist} if found else
+           {CLUSTER: None, PLAYLIST: None})
     if grouping and found:
-        new["grouping"] = found[2]
+        new["grouping"] = found.playlist
     return new
 
 

@@ -79,7 +79,7 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             if opts.labels and truth is None:
                 truth = labels(lib, query, opts.labels)
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
-            header = f"run {run['id']} ({run['backend']}, k={run['k']})"
+            header = f"run {run.id} ({run.backend}, k={run.k})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:
             titles = {t.path: t.title for t in tracks if t.title}
@@ -151,7 +151,7 @@ def print_summary(run: ClusterRun) -> None:
     ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
     unlisted = 0
     for name, paths in run.playlists.items():
-        number = run.assignments[paths[0]][0] if paths else "-"
+        number = run.assignments[paths[0]].cluster if paths else "-"
         file = by_name.get(name)
         # what the file holds (as written by this run, not read back: another run may have
         # replaced it since): a track whose name no playlist line can spell is not in it

@@ -36,7 +36,7 @@ from .output.paths import PlaylistError, readable
 from .output.playlist_folder import PlaylistFolder, entry_of
 from .output.playlists import Entry
 from .progress import Workload
-from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
+from .records import AnalysisReport, Assignment, ClusterRun, Placement, RecordedRun, Track
 from .store import Store
 
 if TYPE_CHECKING:  # the analysis modules load when analysis runs
@@ -175,7 +175,7 @@ class Library:
         run.listed = self.export(run, tracks)
         run.files = list(run.listed)
         run.run_id = self.store.save_run(
-            run.record, ((p, c, d, n) for p, (c, d, n) in run.assignments.items()))
+            run.record, ((p, *a) for p, a in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
         self._write_back(by_path.values(), run.assignments)
         return run
@@ -203,7 +203,7 @@ class Library:
         not_stored = {p for p, _ in [*report.failed, *report.unreadable]}
         out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
-        if run is None or run["version"] != emb.version:
+        if run is None or run.version != emb.version:
             if not self._told_no_run:  # once, not once per file the daemon sees
                 log.info("no earlier run of {} to place new tracks by: new files wait for "
                          "`beet cluster`", emb.name)
@@ -213,7 +213,7 @@ class Library:
         stale = [p for p, row in before.items() if row is not None]
         if stale:  # changed music: its old line goes, wherever the new one lands
             # The assignment goes first: the store never claims a line that may be gone.
-            self.store.unassign(run["id"], stale)
+            self.store.unassign(run.id, stale)
             try:
                 self.playlists.remove(stale)
             except (PlaylistError, OSError) as exc:
@@ -227,17 +227,18 @@ class Library:
         seconds = self.store.durations_of(emb.name, list(found))
         for path, assignment in found.items():
             try:
-                self._list(run, assignment[2], entry_of(path, info[path], seconds.get(path)))
+                self._list(run, assignment.playlist,
+                           entry_of(path, info[path], seconds.get(path)))
             except (PlaylistError, OSError) as exc:
-                log.warning("{}: not placed in {}: {}", path, assignment[2], exc)
+                log.warning("{}: not placed in {}: {}", path, assignment.playlist, exc)
                 out.unplaced.append((path, str(exc)))
                 continue
-            self.store.assign(run["id"], path, *assignment)
+            self.store.assign(run.id, path, assignment)
             out.assigned[path] = assignment
         self._write_back([info[p] for p in out.assigned], out.assigned)
         return out
 
-    def _list(self, run: dict, name: str, entry: Entry) -> None:
+    def _list(self, run: RecordedRun, name: str, entry: Entry) -> None:
         """One line into playlist `name`; a missing playlist (its folder deleted) means the
         set is gone: it is written whole from the store first, not begun anew with one line."""
         target = self.playlists.file(name)
@@ -245,18 +246,18 @@ class Library:
             self.restore_playlists(run, f"{target} is missing")
         self.playlists.add(name, entry)
 
-    def restore_playlists(self, run: dict, why: str) -> list[Path]:
+    def restore_playlists(self, run: RecordedRun, why: str) -> list[Path]:
         """The last run's playlists written whole again from the store's assignments (the
         files that still exist, nearest first), as `beet cluster` last left them plus every
         placement since."""
         log.warning("{}: writing the last run's playlists again from the store", why)
-        rows = self.store.assignments(run["id"])
+        rows = self.store.assignments(run.id)
         table = read_table(self.beets) if self.beets is not None else {}
-        seconds = self.store.durations_of(run["backend"], list(rows))
+        seconds = self.store.durations_of(run.backend, list(rows))
         named: dict[str, list[tuple[float, str]]] = {}
-        for path, (_, distance, name) in rows.items():
+        for path, a in rows.items():
             if os.path.exists(path):
-                named.setdefault(name, []).append((distance, path))
+                named.setdefault(a.playlist, []).append((a.distance, path))
         entries = {name: [entry_of(p, table.get(p), seconds.get(p))
                           for _, p in sorted(members)] for name, members in named.items()}
         return self.playlists.write(entries)
@@ -269,7 +270,7 @@ class Library:
             return 0
         lines: dict[str, set[str]] = {}
         missing = 0
-        for path, (_, _, name) in self.store.assignments(run["id"]).items():
+        for path, name in ((p, a.playlist) for p, a in self.store.assignments(run.id).items()):
             if name not in lines:
                 lines[name] = self.playlists.lines(name)
             line = self.playlists.line(path)
@@ -294,7 +295,7 @@ class Library:
         emb = self.embedder
         rows = self.store.rows(emb.name, paths)
         run = self.store.last_run(emb.name)
-        placed = self.store.assigned(run["id"], paths) if run is not None else set()
+        placed = self.store.assigned(run.id, paths) if run is not None else set()
         out = []
         for path in paths:
             try:
@@ -329,9 +330,9 @@ class Library:
         """Renamed from a name no playlist line could spell: it had no line to move; list it."""
         run = self.store.last_run(self.settings.backend)
         for old, new in pairs if run else ():
-            found = self.store.assignment(run["id"], new)
+            found = self.store.assignment(run.id, new)
             if found is not None and self.playlists.line(old) is None:
-                self.playlists.add(found[2], entry_of(new, None))
+                self.playlists.add(found.playlist, entry_of(new, None))
 
     def remove(self, paths: Iterable[str]) -> list[str]:
         """Files or folders that are gone: forget every track at or under them."""
@@ -356,21 +357,21 @@ class Library:
 
     # -- judging a recorded run: scikit-learn and matplotlib load only when one is called ----
 
-    def last_run(self) -> dict:
+    def last_run(self) -> RecordedRun:
         """The run whose playlists are on disk: the last one of any backend (`-b musicnn` then
         `--evaluate` under a handcrafted config judges the musicnn run)."""
         from .clustering import recorded
 
         return recorded.last_run(self.store)
 
-    def evaluate(self, run: dict, truth: Mapping[str, object] | None = None,
+    def evaluate(self, run: RecordedRun, truth: Mapping[str, object] | None = None,
                  label_field: str = "label") -> dict:
         """The measures of a recorded run (external ones against `truth`: path -> label)."""
         from .clustering import recorded
 
         return recorded.evaluate(self.store, run, truth, label_field)
 
-    def draw(self, run: dict, out: Path, projection: str = "pca", html: bool = False,
+    def draw(self, run: RecordedRun, out: Path, projection: str = "pca", html: bool = False,
              titles: Mapping[str, str] | None = None) -> list[Path]:
         """The run's map; `titles`: path -> "artist - title", for the HTML page."""
         from .clustering import recorded

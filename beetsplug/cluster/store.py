@@ -25,7 +25,7 @@ from .errors import StoreError, sqlite_errors, store_error
 from .freshness import Row
 from .log import log
 from .output.paths import readable
-from .records import Analysis
+from .records import Analysis, Assignment, RecordedRun
 from .store_schema import MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
@@ -288,25 +288,25 @@ class Store:
                             "WHERE backend = ? AND id < ?)", [run["backend"], run_id])
         return run_id
 
-    def last_run(self, backend: str | None = None) -> dict | None:
+    def last_run(self, backend: str | None = None) -> RecordedRun | None:
         where, args = ("WHERE backend = ?", [backend]) if backend else ("", [])
         rows = list(self.db.query(f"SELECT * FROM runs {where} ORDER BY id DESC LIMIT 1", args))
-        return rows[0] if rows else None
+        return RecordedRun.from_row(rows[0]) if rows else None
 
-    def assignments(self, run_id: int) -> dict[str, tuple[int, float, str]]:
+    def assignments(self, run_id: int) -> dict[str, Assignment]:
         rows = self.db.execute("SELECT path, cluster, distance, playlist FROM assignments "
                                "WHERE run_id = ?", [run_id])
-        return {_dec(p): (c, d, n) for p, c, d, n in rows}
+        return {_dec(p): Assignment(c, d, n) for p, c, d, n in rows}
 
     def assigned(self, run_id: int, paths: list[str]) -> set[str]:
         """Those of `paths` that the run holds (many: one pass over the run's rows)."""
         sql = "SELECT path FROM assignments WHERE run_id = ?"
         return {_dec(p) for (p,) in self._select(sql, [run_id], paths)}
 
-    def assignment(self, run_id: int, path: str) -> tuple[int, float, str] | None:
+    def assignment(self, run_id: int, path: str) -> Assignment | None:
         row = self.db.execute("SELECT cluster, distance, playlist FROM assignments "
                               "WHERE run_id = ? AND path = ?", [run_id, _enc(path)]).fetchone()
-        return tuple(row) if row else None
+        return Assignment(*row) if row else None
 
     def unassign(self, run_id: int, paths: list[str]) -> None:
         """These files are in no playlist of the run (until placed again)."""
@@ -314,11 +314,11 @@ class Store:
             self.db.conn.executemany("DELETE FROM assignments WHERE run_id = ? AND path = ?",
                                      [(run_id, _enc(p)) for p in paths])
 
-    def assign(self, run_id: int, path: str, cluster: int, distance: float, playlist: str) -> None:
+    def assign(self, run_id: int, path: str, to: Assignment) -> None:
         with self.db.atomic():
-            self.db["assignments"].upsert({"run_id": run_id, "path": _enc(path), "cluster": cluster,
-                                           "distance": distance, "playlist": playlist},
-                                          pk=("run_id", "path"))
+            self.db["assignments"].upsert({"run_id": run_id, "path": _enc(path),
+                                           "cluster": to.cluster, "distance": to.distance,
+                                           "playlist": to.playlist}, pk=("run_id", "path"))
 
 
 def _blob(a: np.ndarray | None) -> bytes | None:
