@@ -1,6 +1,8 @@
 """THE core: it owns the settings and the store and is the only place that sequences work; the
 front ends turn what they see into calls on it. Tracks carry their beets item to the write-back.
 
+    update(tracks)     analyse, then recluster: what `beet cluster` and the daemon's recluster do
+    whole_library(tracks)  beets' tracks plus the files the daemon placed without beets
     analyse(tracks)    store freshness -> analysis workers -> embedder -> store
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
     place(tracks)      analyse -> nearest centre of the last run -> playlist line -> tags
@@ -36,7 +38,7 @@ from .output.paths import PlaylistError, readable
 from .output.playlist_folder import PlaylistFolder, entry_of
 from .output.playlists import Entry
 from .progress import Workload
-from .records import AnalysisReport, Assignment, ClusterRun, Placement, RecordedRun, Track
+from .records import AnalysisReport, Assignment, ClusterRun, Placement, RecordedRun, Track, Updated
 from .store import Store
 
 if TYPE_CHECKING:  # the analysis modules load when analysis runs
@@ -159,19 +161,54 @@ class Library:
 
     # -- clustering ---------------------------------------------------------------------------
 
-    def plan(self, tracks: list[Track], *, rename: bool = False) -> ClusterRun:
+    def update(self, tracks: list[Track], *, force: bool = False,
+               progress: StartProgress | None = None,
+               analysed: Callable[[AnalysisReport], None] | None = None,
+               others: Iterable[Track] = (), rename: bool = False, pretend: bool = False,
+               same_k: bool = False) -> Updated:
+        """Analyse what is new (`analysed` hears the report before clustering starts), then
+        recluster and make it the library's state; with `pretend`, only the run as it would
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster)."""
+        report = self.analyse(tracks, force=force, progress=progress)
+        if analysed is not None:
+            analysed(report)
+        if pretend:
+            return Updated(report, self.plan(tracks, rename=rename, same_k=same_k))
+        return Updated(report, self.recluster(tracks, others=others, rename=rename,
+                                              same_k=same_k))
+
+    def whole_library(self, tracks: list[Track]) -> list[Track]:
+        """`tracks` (beets' whole library) plus the files under the library folder the store
+        knows and beets does not: the files the daemon placed without beets. A whole-library
+        run keeps them, so their playlists and file tags never disagree."""
+        root = self.settings.library_root
+        if root is None:
+            return tracks
+        return tracks + beets_items.strays([t.path for t in tracks], self.stored_paths(),
+                                           [root])
+
+    def stored_paths(self) -> list[str]:
+        """Every file the store holds a vector or a failure of, for this backend."""
+        return self.store.paths(self.settings.backend)
+
+    def plan(self, tracks: list[Track], *, rename: bool = False,
+             same_k: bool = False) -> ClusterRun:
         """The run these tracks would make; nothing is written. Continuing playlists keep
         their names unless `rename`."""
         from .clustering.plan import plan
 
-        return plan(tracks, self.store, self.embedder, self.settings, rename=rename)
+        s = self.settings
+        last = self.store.last_run(self.embedder.name) if same_k else None
+        if last is not None:
+            s = s.with_(n_clusters=last.k)
+        return plan(tracks, self.store, self.embedder, s, rename=rename)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
-                  rename: bool = False) -> ClusterRun:
+                  rename: bool = False, same_k: bool = False) -> ClusterRun:
         """Cluster the tracks and make it the library's state, in an order that never leaves
         half a run: the playlists as a whole set, then the run's record, then the tags (of the
         tracks, and cleared on `others`: earlier runs' members now in none)."""
-        run = self.plan(tracks, rename=rename)
+        run = self.plan(tracks, rename=rename, same_k=same_k)
         run.listed = self.export(run, tracks)
         run.files = list(run.listed)
         run.run_id = self.store.save_run(

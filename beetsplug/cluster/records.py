@@ -17,7 +17,6 @@ if TYPE_CHECKING:  # not at run time: it would import scikit-learn for every fro
     from .clustering.fit import Model
 
 
-
 class Assignment(NamedTuple):
     """One track's place in a run."""
 
@@ -104,6 +103,13 @@ class ClusterRun:
     # files (another run may replace them at any time)
     listed: dict[Path, int] = field(default_factory=dict)
     changed: int = 0  # tracks in another playlist than in the previous run (or in none)
+
+
+class Updated(NamedTuple):
+    """What `Library.update` did: the analysis, then the run (only planned, with pretend)."""
+
+    report: AnalysisReport
+    run: ClusterRun
 
 
 @dataclass
