@@ -13,7 +13,7 @@ from ..embedders import Embedder
 from ..errors import ClusterError
 from ..records import Assignment, ClusterRun, RecordedRun, Track
 from ..store import Store
-from . import choose_k, runs
+from . import NOISE, choose_k, runs
 from .fit import Model, fit, reduce, vote
 
 
@@ -65,7 +65,7 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
         tag_names=store.tag_names(emb.name, emb.version),
         descriptors=_descriptors(emb, per_track), fields=_fields([info[p] for p in kept]))
     assignments = {p: Assignment(numbers[int(c)], float(d), names[numbers[int(c)]])
-                   for p, c, d in zip(kept, labels, dist) if c != runs.NOISE}
+                   for p, c, d in zip(kept, labels, dist) if c != NOISE}
     params = {"pca_variance": s.pca_variance, "seed": s.seed, "template": s.playlist_template,
               "scan": dataclasses.asdict(scan) if scan else None, "previous_ari": ari,
               "names": names}  # the run's playlists, even once a cluster has no tracks
