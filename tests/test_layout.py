@@ -242,6 +242,19 @@ def test_the_daemon_reaches_the_front_end_only_through_the_package():
     assert "beetsplug.cluster" in graph["clusterd.handler"]  # parent edges are counted
 
 
+def test_no_test_module_imports_another():
+    """Shared helpers live in conftest or a helpers module (daemon_helpers, clap_tiny), where a
+    reader looks for them; a test module is never another's library."""
+    tests = ROOT / "tests"
+    found = []
+    for path in sorted(tests.glob("test_*.py")):
+        for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""])
+            found += [f"{path.name} imports {n}" for n in names if n.startswith("test_")]
+    assert not found, found
+
+
 # -- boundaries by concept --------------------------------------------------------------------
 
 _NOT_MIXINS = {"object", "ABC", "Protocol", "Generic", "NamedTuple", "Enum", "IntEnum",
