@@ -22,7 +22,7 @@ from beetsplug.cluster.library import Library
 from beetsplug.cluster.output.paths import PlaylistError
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
-from clusterd.beets_items import add_files, find_items, open_library
+from clusterd.beets_lookup import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options
 from clusterd.worker import CoreBinding
