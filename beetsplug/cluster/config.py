@@ -235,9 +235,16 @@ class Settings:
                              "number, name, size)") from exc
 
 
+def with_defaults(view):
+    """The `cluster:` view with every option's default under it: the one place they are added
+    (the plugin at load, read_view for everyone else)."""
+    view.add(DEFAULTS)
+    return view
+
+
 def read_view(view) -> dict[str, object]:
     """The `cluster:` options from a confuse view (beets' config), every key of DEFAULTS."""
-    view.add(DEFAULTS)
+    view = with_defaults(view)
     return {key: view[key].get() for key in DEFAULTS}
 
 

@@ -26,7 +26,7 @@ class ClusterPlugin(BeetsPlugin):
         super().__init__("cluster")
         for name, field in MEDIA_FIELDS.items():
             self.add_media_field(name, field)
-        if config.read_view(self.config)["auto"]:  # read_view adds every default
+        if config.with_defaults(self.config)["auto"].get(bool):
             self.import_stages = [self.imported]
         # beets' own moves and removals: the store and the playlists follow once, at exit
         self._moves: list[tuple[str, str]] = []

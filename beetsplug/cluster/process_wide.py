@@ -1,8 +1,9 @@
 """What is process-wide, and why: the one place that says so. Everything else lives in objects
 the core owns (the Library: its settings, store, embedder and playlist folder; the daemon's
 handler: one Library, opened in the worker thread that calls it, since a SQLite connection
-belongs to the thread that made it; its recluster uses that same Library). tests/test_layout.py fails on module-level
-mutable state (a container, a lock, a cache, a `global`) that is not named here.
+belongs to the thread that made it; its recluster uses that same Library).
+tests/test_layout.py fails on module-level mutable state (a container, a lock, a cache, a
+`global`) that is not named here.
 
 Each entry: "module:name" -> why it cannot belong to an object the core owns.
 """
