@@ -53,12 +53,19 @@ class Library:
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)
         self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
-        self.playlists = PlaylistFolder(settings)
+        self._playlists: PlaylistFolder | None = None
         self._embedder: embedders.Embedder | None = None
         self._told_no_run = False
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def playlists(self) -> PlaylistFolder:
+        """The playlist folder of the current settings (a caller may swap `settings`)."""
+        if self._playlists is None or self._playlists.settings is not self.settings:
+            self._playlists = PlaylistFolder(self.settings)
+        return self._playlists
 
     @property
     def embedder(self) -> embedders.Embedder:

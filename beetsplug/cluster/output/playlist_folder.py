@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 class PlaylistFolder:
     def __init__(self, settings: Settings):
+        self.settings = settings  # what the folder and style were made from
         self.folder: Path = settings.playlist_dir
         self.style = PathStyle(settings.path_mode, settings.library_root, settings.path_prefix,
                                settings.url_encode)
