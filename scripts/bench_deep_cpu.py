@@ -19,7 +19,7 @@ from pathlib import Path
 def clap_folder(root: Path, real_size: bool) -> Path:
     import torch
     import transformers
-    from test_clap import TINY_AUDIO, TINY_TEXT
+    from clap_tiny import TINY_AUDIO, TINY_TEXT
 
     torch.manual_seed(0)
     audio = {} if real_size else TINY_AUDIO  # {} = the defaults = laion/clap-htsat-unfused

@@ -59,10 +59,10 @@ def measure(paths: list[Path], minutes: float, code: Path | None, workers: int) 
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        pipe = Library(Settings(workers=workers), store)
+        core = Library(Settings(workers=workers), store)
         with PeakRSS() as rss:
             start = time.perf_counter()
-            report = pipe.analyse([Track(str(p), duration=minutes * 60) for p in paths])
+            report = core.analyse([Track(str(p), duration=minutes * 60) for p in paths])
             wall = time.perf_counter() - start
         store.close()
     return {"peak": rss.peak, "wall": wall, "analysed": report.analysed,

@@ -27,10 +27,10 @@ from beetsplug.cluster.store import Store
 def run(paths: list[str], backend: str, workers: int) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        pipe = Library(Settings(backend=backend, workers=workers), store)
+        core = Library(Settings(backend=backend, workers=workers), store)
         with PeakRSS() as rss:
             start = time.perf_counter()
-            report = pipe.analyse([Track(p, duration=30.0) for p in paths])
+            report = core.analyse([Track(p, duration=30.0) for p in paths])
             wall = time.perf_counter() - start
         store.close()
     assert not report.failed, report.failed

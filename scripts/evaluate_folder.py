@@ -46,17 +46,17 @@ def main() -> None:
           f"{len(report.failed) + len(report.known_failures)} failed")
     table = {}
     for k in args.k or ["4"]:
-        pipe = Library(base.with_(n_clusters=None if k == "auto" else int(k)), store)
-        run = pipe.recluster(tracks)
+        core = Library(base.with_(n_clusters=None if k == "auto" else int(k)), store)
+        run = core.recluster(tracks)
         if run.scan:
             print(run.scan.render())
-        row = store.last_run(pipe.embedder.name)
+        row = store.last_run(core.embedder.name)
         column = f"k={k}" + (f" ({run.k})" if k == "auto" else "")
-        table[column] = pipe.evaluate(row, labels)
+        table[column] = core.evaluate(row, labels)
     print(f"backend {args.backend}, method {args.method}, {args.aggregate}:")
     print(quality.format_table(table))
     if args.plot:
-        for f in pipe.draw(store.last_run(pipe.embedder.name), args.plot):
+        for f in core.draw(store.last_run(core.embedder.name), args.plot):
             print(f"wrote {f}")
 
 

@@ -42,9 +42,9 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
         shutil.copyfile(clip, dest)
     tracks = [Track(str(p)) for p in sorted(tmp_path.iterdir())]
     store = Store(tmp_path / "store.db")
-    pipe = Library(Settings(workers=workers, n_clusters=2), store)
+    core = Library(Settings(workers=workers, n_clusters=2), store)
 
-    report = pipe.analyse(tracks)
+    report = core.analyse(tracks)
     failed = {os.path.basename(p): e for p, e in report.failed}
     assert set(failed) == set(expected)
     for name, words in expected.items():
@@ -52,13 +52,13 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
     assert report.analysed == len(tracks)
     stored = {os.path.basename(p): r.error for p, r in store.rows("handcrafted").items() if r.error}
     assert stored == failed
-    run = pipe.plan(tracks)  # the good files still make clusters
+    run = core.plan(tracks)  # the good files still make clusters
     assert sorted(run.assignments) == sorted(str(p) for p in good)
 
-    again = pipe.analyse(tracks)  # failures are not retried until the file changes
+    again = core.analyse(tracks)  # failures are not retried until the file changes
     assert again.analysed == 0 and len(again.known_failures) == len(expected)
     (tmp_path / "empty.mp3").write_bytes(b"x")
-    changed = pipe.analyse(tracks)
+    changed = core.analyse(tracks)
     assert changed.analysed == 1 and "not a readable" in changed.failed[0][1]
 
 
@@ -74,7 +74,7 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
     psutil = pytest.importorskip("psutil")
     clips = [shutil.copyfile(c, tmp_path / c.name) for c in pick_clips(per_genre=5)]
     store = Store(tmp_path / "store.db")
-    pipe = Library(Settings(workers=2, n_clusters=2), store)
+    core = Library(Settings(workers=2, n_clusters=2), store)
     killed = []
 
     def progress(total):
@@ -87,10 +87,10 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
         return tick
 
     with caplog.at_level("WARNING", logger="beets.cluster"):
-        report = pipe.analyse([Track(str(p)) for p in clips], progress=progress)
+        report = core.analyse([Track(str(p)) for p in clips], progress=progress)
     assert killed and "an analysis process died" in caplog.text
     assert report.analysed == len(clips) and not report.failed
-    assert len(store.matrix([str(p) for p in clips], "handcrafted", pipe.embedder.version)[0]) \
+    assert len(store.matrix([str(p) for p in clips], "handcrafted", core.embedder.version)[0]) \
         == len(clips)
 
 

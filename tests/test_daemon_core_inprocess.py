@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from beets import library
-from clusterd.beets_items import find_items
+from clusterd.beets_lookup import find_items
 from clusterd.handler import CoreHandler
 from clusterd.service import Options, Service
 from conftest import clustered_folder, copy_clips, pick_clips

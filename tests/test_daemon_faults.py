@@ -20,7 +20,7 @@ from pathlib import Path
 import mutagen
 import pytest
 from conftest import REPO, BeetsEnv, copy_clips, pick_clips
-from test_daemon_core import (  # noqa: F401  (template, library, daemons: fixtures)
+from daemon_helpers import (  # noqa: F401  (template, library, daemons: fixtures)
     OPTIONS,
     assigned,
     check_whole,

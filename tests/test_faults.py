@@ -95,14 +95,14 @@ def test_a_full_store_is_one_store_error_and_keeps_what_was_saved(tmp_path, emot
     clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "cluster.db")
-    pipe = Library(Settings(workers=1, aggregate="chunk_level"), store)  # rows of ~2 KB
-    assert pipe.analyse(tracks[:2]).analysed == 2
+    core = Library(Settings(workers=1, aggregate="chunk_level"), store)  # rows of ~2 KB
+    assert core.analyse(tracks[:2]).analysed == 2
     # SQLite's own limit: the file cannot grow by one page, as on a full disk (SQLITE_FULL).
     pages = store.db.execute("PRAGMA page_count").fetchone()[0]
     store.db.execute(f"PRAGMA max_page_count={pages}")
     with pytest.raises(StoreError, match=r"cluster\.db cannot grow \(database or disk is full\): "
                                          "free some disk space"):
-        pipe.analyse(tracks[2:])
+        core.analyse(tracks[2:])
     store.close()
     again = Store(tmp_path / "cluster.db")
     assert sorted(again.rows("handcrafted")) == sorted(
@@ -175,7 +175,7 @@ def test_a_read_only_playlist_folder_is_one_playlist_error(tmpfs, tmp_path):
 
 def last_run_id(store: Store) -> int | None:
     run = store.last_run()
-    return run["id"] if run else None
+    return run.id if run else None
 
 
 def test_a_playlist_dir_that_is_a_file_records_no_run(tmp_path, emotify):

@@ -15,7 +15,7 @@ from beetsplug.cluster.output.playlists import (
     PathStyle,
     PlaylistError,
     add_entry,
-    move_entry,
+    move_entries,
     read_playlist,
     remove_entries,
     write_playlists,
@@ -208,7 +208,7 @@ def test_add_remove_move(lib: Path) -> None:
     assert "#EXTINF:60,New" in b.read_text(encoding="utf-8")
 
     moved = lib / "Björk" / "Hunter (moved).mp3"
-    assert move_entry(folder, es[0].path, moved) == [a]
+    assert move_entries(folder, [(es[0].path, moved)]) == [a]
     assert read_playlist(a) == ["../Björk/Hunter (moved).mp3", "../AC DC/Back #1/02 Shoot.flac"]
     assert "#EXTINF:256,Björk - Hunter" in a.read_text(encoding="utf-8")  # title kept
 
@@ -238,7 +238,7 @@ def test_library_mode_incremental(lib: Path, tmp_path: Path) -> None:
     style = PathStyle(**opts)
     add_entry(c, entries(lib)[2], style=style)
     assert read_playlist(c) == ["Björk/Homogenic/01 Hunter.mp3", "雨/歌.ogg"]
-    move_entry(folder, entries(lib)[2].path, lib / "rain.ogg", style=style)
+    move_entries(folder, [(entries(lib)[2].path, lib / "rain.ogg")], style=style)
     assert read_playlist(c) == ["Björk/Homogenic/01 Hunter.mp3", "rain.ogg"]
 
 

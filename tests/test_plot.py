@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from beetsplug.cluster.output.name_labels import Box, spread
+from beetsplug.cluster.output.labels import Box, spread
 from beetsplug.cluster.output.plot import Describers, PlotError, plot_map, project, read_axis
 
 pytest.importorskip("matplotlib")

@@ -187,7 +187,7 @@ def test_text_search_needs_a_text_tower(hostile):
 @pytest.mark.slow
 def test_text_search_with_a_tiny_clap(tmp_path, emotify):
     pytest.importorskip("transformers")
-    from test_clap import save_tiny
+    from clap_tiny import save_tiny
 
     model = save_tiny(tmp_path / "tiny-clap")
     clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")

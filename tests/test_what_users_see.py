@@ -11,7 +11,7 @@ from conftest import GENRES, pick_clips
 
 from beetsplug.cluster.beets_items import field_label
 from beetsplug.cluster.command import print_summary
-from beetsplug.cluster.records import ClusterRun
+from beetsplug.cluster.records import Assignment, ClusterRun
 from beetsplug.cluster.text import plural
 
 
@@ -23,7 +23,8 @@ def test_plural():
 
 
 def test_the_summary_says_1_track(capsys):
-    run = ClusterRun(7, 2, {"/a.mp3": (1, 0.1, "01 calm"), "/b.mp3": (2, 0.2, "02 loud")},
+    run = ClusterRun(7, 2, {"/a.mp3": Assignment(1, 0.1, "01 calm"),
+                            "/b.mp3": Assignment(2, 0.2, "02 loud")},
                      {"01 calm": ["/a.mp3"], "02 loud": ["/b.mp3"]}, unclustered=["/c.mp3"],
                      noise=["/d.mp3"])
     run.changed = 1

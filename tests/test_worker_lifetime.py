@@ -136,10 +136,10 @@ def test_an_exception_in_the_main_process_ends_the_workers(tmp_path, emotify):
         return boom
 
     store = Store(tmp_path / "s.db")
-    pipe = Library(Settings(workers=2, max_windows=1000, store_path=tmp_path / "s.db"), store)
+    core = Library(Settings(workers=2, max_windows=1000, store_path=tmp_path / "s.db"), store)
     tracks = [Track(str(clip), duration=30.0)] + [Track(str(p)) for p in longs]
     with pytest.raises(RuntimeError, match="front end failed"):
-        pipe.analyse(tracks, progress=tick)
+        core.analyse(tracks, progress=tick)
     assert len(workers) == 2
     # not the files in hand finished first, nor workers left running
     assert not gone_within(workers, failed_at[0] + 5.0 - time.monotonic())

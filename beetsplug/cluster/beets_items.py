@@ -9,6 +9,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from .errors import ClusterError
+from .item_table import LIST_FIELDS, NAME_FIELDS, store_fields
 from .log import log
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
@@ -18,13 +19,6 @@ def item_path(item) -> str:
     return os.fsdecode(item.path)
 
 
-NAME_FIELDS = ("album", "artist", "genre", "year")  # words for playlist names beside the sound
-
-
-# beets 2.14 turned these string fields into lists (`genre` -> `genres`); beets before it has
-# only the strings, and on 2.14 `genre` is empty. Either name reads whichever the item has.
-LIST_FIELDS = {"genre": "genres", "composer": "composers", "lyricist": "lyricists",
-               "arranger": "arrangers", "remixer": "remixers"}
 _SINGULAR = {many: one for one, many in LIST_FIELDS.items()}
 
 
@@ -100,29 +94,6 @@ def changed_fields(lib, tracks: list[Track], assignments: Mapping[str, Assignmen
     return out
 
 
-def store_fields(lib, changes: Mapping[int, Mapping]) -> int:
-    """The new values straight into beets' tables, in one transaction, as Item.store would
-    write them (its types' SQL values; a flexible field of None is deleted): one Item.store
-    per track costs minutes at 100k tracks. Only when no plugin listens for database_change."""
-    from beets.library import Item
-
-    types: dict = {}
-    with lib.transaction() as tx:
-        for item_id, fields in changes.items():
-            for key, value in fields.items():
-                sql = None if value is None else (
-                    types.get(key) or types.setdefault(key, Item._type(key))).to_sql(value)
-                if key in Item._fields:
-                    tx.mutate(f"UPDATE items SET {key} = ? WHERE id = ?", (sql, item_id))
-                    continue
-                tx.mutate("DELETE FROM item_attributes WHERE entity_id = ? AND key = ?",
-                          (item_id, key))
-                if sql is not None:
-                    tx.mutate("INSERT INTO item_attributes (entity_id, key, value) "
-                              "VALUES (?, ?, ?)", (item_id, key, sql))
-    return len(changes)
-
-
 def _items(lib, ids: list[int]) -> list:
     from beets.dbcore.query import MatchQuery, OrQuery
 
@@ -194,9 +165,10 @@ def _write_ours(item, new: Mapping) -> bool:
 
 def new_fields(found: Assignment | None, grouping: bool) -> dict:
     """The fields an item's assignment gives it (None: the field is cleared)."""
-    new = {CLUSTER: found[0], PLAYLIST: found[2]} if found else {CLUSTER: None, PLAYLIST: None}
+    new = ({CLUSTER: found.cluster, PLAYLIST: found.playlist} if found else
+           {CLUSTER: None, PLAYLIST: None})
     if grouping and found:
-        new["grouping"] = found[2]
+        new["grouping"] = found.playlist
     return new
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from beets import ui
 
-from .beets_items import field_label, item_path, strays, track_of
+from .beets_items import field_label, item_path, track_of
 from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
@@ -34,25 +34,23 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         whole_library: bool = False) -> None:
     """Analyse, then recluster (or only show, with --pretend). `whole_library` (no query):
     the files the daemon placed without beets are clustered too."""
-    if opts.output and not opts.pretend:  # before anything is written: the run included
-        files.check_export_target(Path(opts.output))
+    if opts.json and not opts.pretend:  # before anything is written: the run included
+        files.check_export_target(Path(opts.json))
     core = Library(s, beets=lib)
     try:
-        tracks = with_items + (strays([t.path for t in with_items],
-                                      core.store.paths(core.embedder.name), [s.library_root])
-                               if whole_library and s.library_root else [])
-        report = core.analyse(tracks, force=opts.force,
-                              progress=lambda work: Progress(work, "analysing").tick)
-        print_report(report)
+        tracks = core.whole_library(with_items) if whole_library else with_items
+        # earlier runs' members the query no longer holds: their tags are cleared
+        others = () if opts.pretend else read_clustered(lib, besides=tracks)
+        _, run = core.update(tracks, force=opts.force, analysed=print_report, others=others,
+                             progress=lambda work: Progress(work, "analysing").tick,
+                             rename=opts.rename, pretend=opts.pretend)
         if opts.pretend:
-            print_summary(core.plan(tracks, rename=opts.rename))
+            print_summary(run)
             ui.print_("cluster: --pretend: nothing written (no playlist, tag or run)")
             return
-        run = core.recluster(tracks, others=read_clustered(lib, besides=tracks),  # cleared
-                             rename=opts.rename)
-        if opts.output:
-            files.write_json(core.entries(run, tracks), Path(opts.output))
-            ui.print_(f"cluster: wrote {opts.output}")
+        if opts.json:
+            files.write_json(core.entries(run, tracks), Path(opts.json))
+            ui.print_(f"cluster: wrote {opts.json}")
         print_summary(run)
     finally:
         core.close()
@@ -79,7 +77,7 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             if opts.labels and truth is None:
                 truth = labels(lib, query, opts.labels)
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
-            header = f"run {run['id']} ({run['backend']}, k={run['k']})"
+            header = f"run {run.id} ({run.backend}, k={run.k})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:
             titles = {t.path: t.title for t in tracks if t.title}
@@ -152,7 +150,7 @@ def print_summary(run: ClusterRun) -> None:
     ui.print_(f"{'cluster':>7}  {'tracks':>6}  {'playlist':<{width}}  file")
     unlisted = 0
     for name, paths in run.playlists.items():
-        number = run.assignments[paths[0]][0] if paths else "-"
+        number = run.assignments[paths[0]].cluster if paths else "-"
         file = by_name.get(name)
         # what the file holds (as written by this run, not read back: another run may have
         # replaced it since): a track whose name no playlist line can spell is not in it

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from .analysis.path_map import PathMap
 from .embedders import BACKENDS
+from .output.paths import MODES as PATH_MODES  # the one list, where the modes are spelled
 
 AGGREGATES = ("chunk_average", "chunk_level")
 # The names of clustering.methods.REGISTRY, spelled out so that reading the config (the
 # plugin does at load time) imports no scikit-learn; a test checks that the two agree.
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder", "vae")
-PATH_MODES = ("playlist", "library", "absolute", "prefix")
 
 # Every option with its default, as README's configuration reference shows it (a test compares
 # the two). Settings and the daemon's Options take their defaults from here.
@@ -235,9 +235,16 @@ class Settings:
                              "number, name, size)") from exc
 
 
+def with_defaults(view):
+    """The `cluster:` view with every option's default under it: the one place they are added
+    (the plugin at load, read_view for everyone else)."""
+    view.add(DEFAULTS)
+    return view
+
+
 def read_view(view) -> dict[str, object]:
     """The `cluster:` options from a confuse view (beets' config), every key of DEFAULTS."""
-    view.add(DEFAULTS)
+    view = with_defaults(view)
     return {key: view[key].get() for key in DEFAULTS}
 
 

@@ -9,7 +9,9 @@ def clusterd_command() -> ui.Subcommand:
     cmd = ui.Subcommand("clusterd", help="watch the library; keep the cluster playlists current")
     cmd.parser.add_option("--poll", action="store_true", default=None,
                           help="poll for changes (network shares, where inotify sees nothing)")
-    cmd.parser.add_option("--debug", action="store_true", default=False, help="debug logging")
+    # -v/--verbose, as `clusterd` spells it; --debug, the old spelling, stays
+    cmd.parser.add_option("-v", "--verbose", "--debug", dest="verbose", action="store_true",
+                          default=False, help="debug logging (old spelling: --debug)")
     cmd.func = _run
     return cmd
 
@@ -22,7 +24,7 @@ def _run(lib, opts, args) -> None:
         from clusterd.handler import build
     except ImportError as exc:
         raise ui.UserError(f"clusterd is not installed: {exc}") from exc
-    argv = ["--poll"] * bool(opts.poll) + ["-v"] * opts.debug
+    argv = ["--poll"] * bool(opts.poll) + ["-v"] * opts.verbose
     status = main(argv, factory=lambda options: build(options, lib), config_read=True)
     if status:
         raise ui.UserError(f"clusterd stopped with status {status} (see the log above)")

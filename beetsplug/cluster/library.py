@@ -1,13 +1,21 @@
 """THE core: it owns the settings and the store and is the only place that sequences work; the
 front ends turn what they see into calls on it. Tracks carry their beets item to the write-back.
 
+    update(tracks)     analyse, then recluster: what `beet cluster` and the daemon's recluster do
+    whole_library(tracks)  beets' tracks plus the files the daemon placed without beets
     analyse(tracks)    store freshness -> analysis workers -> embedder -> store
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
     place(tracks)      analyse -> nearest centre of the last run -> playlist line -> tags
     move(pairs), remove(paths)    the store and the playlists follow the files
-    similar(seeds, tracks)  a playlist grown from songs or words: similar.py, inherited
-    last_run, evaluate, draw      judging a recorded run: judging.py, inherited
-    unplaced(paths)    the daemon's question about files it sees: placing.py
+    unplaced(paths)    the daemon's question about files it sees: is there work?
+    restore_playlists, repair_playlists    the set placements are listed in, kept whole
+    similar(seeds, tracks)  a playlist grown from songs or words (similar.find)
+    last_run, evaluate, draw      judging a recorded run (clustering/recorded.py)
+
+It is composed, not inherited: `store` (store.py: every read and write of the SQLite file),
+`embedder` (embedders/: audio -> vectors, loaded on first use), `playlists`
+(output/playlist_folder.py: the folder and how a line spells a path) and `beets` (the beets
+library, for bulk reads; None for a caller without one).
 
 The clustering (scikit-learn) and the decoders are imported where they are used: `beet similar`
 on a library that is analysed needs neither, and would pay seconds to load them.
@@ -24,27 +32,28 @@ from typing import TYPE_CHECKING
 from . import beets_items, embedders, freshness
 from .config import Settings
 from .freshness import State
-from .judging import RunJudging
+from .item_table import read_table
 from .log import log
-from .output import playlists
-from .output.paths import PlaylistError
-from .placing import FileQuestions, entry_of
+from .output.paths import PlaylistError, readable
+from .output.playlist_folder import PlaylistFolder, entry_of
+from .output.playlists import Entry
 from .progress import Workload
-from .records import AnalysisReport, Assignment, ClusterRun, Placement, Track
-from .similar import SimilarQueries
+from .records import AnalysisReport, Assignment, ClusterRun, Placement, RecordedRun, Track, Updated
 from .store import Store
 
 if TYPE_CHECKING:  # the analysis modules load when analysis runs
     from .analysis.workers import Outcome
+    from .similar import SimilarList
 
 StartProgress = Callable[[Workload], Callable[[float], None]]  # work -> tick(audio seconds)
 
 
-class Library(SimilarQueries, RunJudging, FileQuestions):
+class Library:
     def __init__(self, settings: Settings, store: Store | None = None, beets=None):
         self.settings = settings
         self.store = store if store is not None else Store(settings.store_path)
         self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
+        self._playlists: PlaylistFolder | None = None
         self._embedder: embedders.Embedder | None = None
         self._told_no_run = False
 
@@ -52,15 +61,17 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         self.store.close()
 
     @property
+    def playlists(self) -> PlaylistFolder:
+        """The playlist folder of the current settings (a caller may swap `settings`)."""
+        if self._playlists is None or self._playlists.settings is not self.settings:
+            self._playlists = PlaylistFolder(self.settings)
+        return self._playlists
+
+    @property
     def embedder(self) -> embedders.Embedder:
         if self._embedder is None:
             self._embedder = embedders.create(self.settings.backend, self._backend_options())
         return self._embedder
-
-    @property
-    def path_style(self) -> playlists.PathStyle:
-        s = self.settings
-        return playlists.PathStyle(s.path_mode, s.library_root, s.path_prefix, s.url_encode)
 
     def _backend_options(self) -> dict:
         s = self.settings
@@ -91,7 +102,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
             now = freshness.state(row, st, emb.version, keep_windows)
             if row is not None and not row.intact and now is State.CHANGED:
                 log.warning("{}: its stored vector is damaged; analysing it again",
-                            playlists.readable(t.path))
+                            readable(t.path))
             if force:
                 todo.append((t, st))
             elif now is State.FRESH:
@@ -133,25 +144,82 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
                         keep_windows=s.aggregate == "chunk_level", dask=s.dask, progress=tick)
 
+    def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
+        """A file the store knows under a path that is gone, with the same size and mtime and
+        the same audio fingerprint, was moved here unseen: its vector and playlist line follow,
+        through the one move path. Size and mtime alone are not enough (a copy keeps the
+        mtime, `touch -d` sets any), and a format without a fingerprint is analysed again."""
+        emb, here = self.embedder, None
+        for old in self.store.find_moved(st.st_size, st.st_mtime, emb.name, emb.version):
+            if old == path or os.path.exists(old):
+                continue
+            row = self.store.row(old, emb.name)
+            if row is None or row.fingerprint is None:
+                continue
+            if here is None:
+                from .analysis.audio import fingerprint
+
+                here = fingerprint(path) or ""
+            if row.fingerprint == here:
+                log.debug("{} moved to {}; vector kept", old, path)
+                self.move([(old, path)])
+                return True
+        return False
+
     # -- clustering ---------------------------------------------------------------------------
 
-    def plan(self, tracks: list[Track], *, rename: bool = False) -> ClusterRun:
+    def update(self, tracks: list[Track], *, force: bool = False,
+               progress: StartProgress | None = None,
+               analysed: Callable[[AnalysisReport], None] | None = None,
+               others: Iterable[Track] = (), rename: bool = False, pretend: bool = False,
+               same_k: bool = False) -> Updated:
+        """Analyse what is new (`analysed` hears the report before clustering starts), then
+        recluster and make it the library's state; with `pretend`, only the run as it would
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster)."""
+        report = self.analyse(tracks, force=force, progress=progress)
+        if analysed is not None:
+            analysed(report)
+        if pretend:
+            return Updated(report, self.plan(tracks, rename=rename, same_k=same_k))
+        return Updated(report, self.recluster(tracks, others=others, rename=rename,
+                                              same_k=same_k))
+
+    def whole_library(self, tracks: list[Track]) -> list[Track]:
+        """`tracks` (beets' whole library) plus the files under the library folder the store
+        knows and beets does not: the files the daemon placed without beets. A whole-library
+        run keeps them, so their playlists and file tags never disagree."""
+        root = self.settings.library_root
+        if root is None:
+            return tracks
+        return tracks + beets_items.strays([t.path for t in tracks], self.stored_paths(),
+                                           [root])
+
+    def stored_paths(self) -> list[str]:
+        """Every file the store holds a vector or a failure of, for this backend."""
+        return self.store.paths(self.settings.backend)
+
+    def plan(self, tracks: list[Track], *, rename: bool = False,
+             same_k: bool = False) -> ClusterRun:
         """The run these tracks would make; nothing is written. Continuing playlists keep
         their names unless `rename`."""
         from .clustering.plan import plan
 
-        return plan(tracks, self.store, self.embedder, self.settings, rename=rename)
+        s = self.settings
+        last = self.store.last_run(self.embedder.name) if same_k else None
+        if last is not None:
+            s = s.with_(n_clusters=last.k)
+        return plan(tracks, self.store, self.embedder, s, rename=rename)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
-                  rename: bool = False) -> ClusterRun:
+                  rename: bool = False, same_k: bool = False) -> ClusterRun:
         """Cluster the tracks and make it the library's state, in an order that never leaves
         half a run: the playlists as a whole set, then the run's record, then the tags (of the
         tracks, and cleared on `others`: earlier runs' members now in none)."""
-        run = self.plan(tracks, rename=rename)
+        run = self.plan(tracks, rename=rename, same_k=same_k)
         run.listed = self.export(run, tracks)
         run.files = list(run.listed)
         run.run_id = self.store.save_run(
-            run.record, ((p, c, d, n) for p, (c, d, n) in run.assignments.items()))
+            run.record, ((p, *a) for p, a in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
         self._write_back(by_path.values(), run.assignments)
         return run
@@ -159,12 +227,9 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
     def export(self, run: ClusterRun, tracks: list[Track]) -> dict[Path, int]:
         """One playlist per cluster, written as a set; our stale playlists go. Each file with
         the number of tracks it lists."""
-        s = self.settings
-        return playlists.write_playlists(self.entries(run, tracks), s.playlist_dir,
-                                         mode=s.path_mode, library_root=s.library_root,
-                                         prefix=s.path_prefix, url_encode=s.url_encode)
+        return self.playlists.write(self.entries(run, tracks))
 
-    def entries(self, run: ClusterRun, tracks: list[Track]) -> dict[str, list[playlists.Entry]]:
+    def entries(self, run: ClusterRun, tracks: list[Track]) -> dict[str, list[Entry]]:
         info = {t.path: t for t in tracks}
         return {name: [entry_of(p, info.get(p)) for p in paths]
                 for name, paths in run.playlists.items()}
@@ -182,7 +247,7 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         not_stored = {p for p, _ in [*report.failed, *report.unreadable]}
         out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
-        if run is None or run["version"] != emb.version:
+        if run is None or run.version != emb.version:
             if not self._told_no_run:  # once, not once per file the daemon sees
                 log.info("no earlier run of {} to place new tracks by: new files wait for "
                          "`beet cluster`", emb.name)
@@ -192,10 +257,9 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         stale = [p for p, row in before.items() if row is not None]
         if stale:  # changed music: its old line goes, wherever the new one lands
             # The assignment goes first: the store never claims a line that may be gone.
-            self.store.unassign(run["id"], stale)
+            self.store.unassign(run.id, stale)
             try:
-                playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in stale],
-                                         style=self.path_style)
+                self.playlists.remove(stale)
             except (PlaylistError, OSError) as exc:
                 out.unplaced = [(p, str(exc)) for p in info]
                 for path in info:
@@ -207,21 +271,91 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         seconds = self.store.durations_of(emb.name, list(found))
         for path, assignment in found.items():
             try:
-                self._list(run, assignment[2], entry_of(path, info[path], seconds.get(path)))
+                self._list(run, assignment.playlist,
+                           entry_of(path, info[path], seconds.get(path)))
             except (PlaylistError, OSError) as exc:
-                log.warning("{}: not placed in {}: {}", path, assignment[2], exc)
+                log.warning("{}: not placed in {}: {}", path, assignment.playlist, exc)
                 out.unplaced.append((path, str(exc)))
                 continue
-            self.store.assign(run["id"], path, *assignment)
+            self.store.assign(run.id, path, assignment)
             out.assigned[path] = assignment
         self._write_back([info[p] for p in out.assigned], out.assigned)
         return out
+
+    def _list(self, run: RecordedRun, name: str, entry: Entry) -> None:
+        """One line into playlist `name`; a missing playlist (its folder deleted) means the
+        set is gone: it is written whole from the store first, not begun anew with one line."""
+        target = self.playlists.file(name)
+        if not target.exists():
+            self.restore_playlists(run, f"{target} is missing")
+        self.playlists.add(name, entry)
+
+    def restore_playlists(self, run: RecordedRun, why: str) -> list[Path]:
+        """The last run's playlists written whole again from the store's assignments (the
+        files that still exist, nearest first), as `beet cluster` last left them plus every
+        placement since."""
+        log.warning("{}: writing the last run's playlists again from the store", why)
+        rows = self.store.assignments(run.id)
+        table = read_table(self.beets) if self.beets is not None else {}
+        seconds = self.store.durations_of(run.backend, list(rows))
+        named: dict[str, list[tuple[float, str]]] = {}
+        for path, a in rows.items():
+            if os.path.exists(path):
+                named.setdefault(a.playlist, []).append((a.distance, path))
+        entries = {name: [entry_of(p, table.get(p), seconds.get(p))
+                          for _, p in sorted(members)] for name, members in named.items()}
+        return self.playlists.write(entries)
+
+    def repair_playlists(self) -> int:
+        """Every track the last run holds (and that exists) has its line, or the set is
+        written again from the store. Returns how many lines were missing."""
+        run = self.store.last_run(self.settings.backend)
+        if run is None:
+            return 0
+        lines: dict[str, set[str]] = {}
+        missing = 0
+        for path, name in ((p, a.playlist) for p, a in self.store.assignments(run.id).items()):
+            if name not in lines:
+                lines[name] = self.playlists.lines(name)
+            line = self.playlists.line(path)
+            missing += line is not None and line not in lines[name] and os.path.exists(path)
+        if missing:
+            self.restore_playlists(run, f"{missing} placed tracks have no playlist line")
+        return missing
 
     def _write_back(self, tracks: Iterable[Track], assignments: Mapping[str, Assignment]) -> int:
         s = self.settings
         return beets_items.write_back(tracks, assignments, write=s.write_tags,
                                       grouping=s.write_grouping, written=self.store.restamp,
                                       lib=self.beets)
+
+    # -- the daemon's question ---------------------------------------------------------------
+
+    def unplaced(self, paths: list[str]) -> list[str]:
+        """Those of `paths` that need placing: not a file that is analysed as it is and in the
+        last run, failed as it is, or was only moved here (its vector and playlist line follow
+        it now; our own tag writes come back as such events). The store is read once for all
+        of them: start-up on 100k files takes seconds, not three queries a file."""
+        emb = self.embedder
+        rows = self.store.rows(emb.name, paths)
+        run = self.store.last_run(emb.name)
+        placed = self.store.assigned(run.id, paths) if run is not None else set()
+        out = []
+        for path in paths:
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                continue  # gone again; its delete event follows
+            except OSError:  # no permission on its folder: `place` reports it by name
+                out.append(path)
+                continue
+            now = freshness.state(rows.get(path), st, emb.version,
+                                  self.settings.aggregate == "chunk_level")
+            if ((now is State.UNKNOWN and not self._adopt_moved(path, st))
+                    or (now is State.FRESH and run is not None and path not in placed)
+                    or now is State.CHANGED):
+                out.append(path)
+        return out
 
     # -- the files moved or went --------------------------------------------------------------
 
@@ -232,20 +366,17 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         known = [(o, n) for o, n in pairs if self.store.row(o, self.settings.backend) is not None]
         if known:
             self.store.move_many(known)
-            folder, style = self.settings.playlist_dir, self.path_style
-            playlists.move_entries(folder, [(Path(o), Path(n)) for o, n in known], style=style)
+            self.playlists.move(known)
             self._list_newly_spellable(known)
         return [n for o, n in pairs if (o, n) not in known]
 
     def _list_newly_spellable(self, pairs: list[tuple[str, str]]) -> None:
         """Renamed from a name no playlist line could spell: it had no line to move; list it."""
         run = self.store.last_run(self.settings.backend)
-        folder, style = self.settings.playlist_dir, self.path_style
         for old, new in pairs if run else ():
-            found = self.store.assignment(run["id"], new)
-            if found is not None and style.format(Path(old), folder, warn=False) is None:
-                playlists.add_entry(folder / f"{found[2]}{style.suffix}", entry_of(new, None),
-                                    style=style)
+            found = self.store.assignment(run.id, new)
+            if found is not None and self.playlists.line(old) is None:
+                self.playlists.add(found.playlist, entry_of(new, None))
 
     def remove(self, paths: Iterable[str]) -> list[str]:
         """Files or folders that are gone: forget every track at or under them."""
@@ -253,6 +384,40 @@ class Library(SimilarQueries, RunJudging, FileQuestions):
         for path in paths:
             gone.update(self.store.remove_under(path))
             gone.add(path)  # a line for a file the store never had goes too
-        playlists.remove_entries(self.settings.playlist_dir, [Path(p) for p in sorted(gone)],
-                                 style=self.path_style)
+        self.playlists.remove(sorted(gone))
         return sorted(gone)
+
+    # -- a playlist grown from songs or words ---------------------------------------------------
+
+    def similar(self, seeds: list[Track], tracks: Mapping[str, Track] | Iterable[Track], *,
+                n: int, path: bool = False, text: str | None = None, out: Path | None = None,
+                pretend: bool = False) -> SimilarList:
+        """The `n` tracks closest to the seeds (similar.find says how)."""
+        from . import similar
+
+        return similar.find(seeds, tracks, n=n, settings=self.settings, store=self.store,
+                            emb=self.embedder, analyse=self.analyse, folder=self.playlists,
+                            path=path, text=text, out=out, pretend=pretend)
+
+    # -- judging a recorded run: scikit-learn and matplotlib load only when one is called ----
+
+    def last_run(self) -> RecordedRun:
+        """The run whose playlists are on disk: the last one of any backend (`-b musicnn` then
+        `--evaluate` under a handcrafted config judges the musicnn run)."""
+        from .clustering import recorded
+
+        return recorded.last_run(self.store)
+
+    def evaluate(self, run: RecordedRun, truth: Mapping[str, object] | None = None,
+                 label_field: str = "label") -> dict:
+        """The measures of a recorded run (external ones against `truth`: path -> label)."""
+        from .clustering import recorded
+
+        return recorded.evaluate(self.store, run, truth, label_field)
+
+    def draw(self, run: RecordedRun, out: Path, projection: str = "pca", html: bool = False,
+             titles: Mapping[str, str] | None = None) -> list[Path]:
+        """The run's map; `titles`: path -> "artist - title", for the HTML page."""
+        from .clustering import recorded
+
+        return recorded.draw(self.store, run, out, projection, html, titles)

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import ClassVar
 
-from beets import config as beets_config
 from beets import ui
 from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
 from . import config, embedders
+from .beets_config import settings_from_beets
 from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
 from .errors import ClusterError
@@ -20,27 +19,14 @@ from .output.file_tags import CLUSTER, MEDIA_FIELDS, PLAYLIST
 from .stop_signals import interrupt_on_signals, interrupted_line
 
 
-def settings_from_config(view, **overrides) -> Settings:
-    """Settings from the `cluster:` config view plus command-line overrides (None: not given)."""
-    try:
-        s = config.settings_from(
-            config.read_view(view),
-            library_db=Path(beets_config["library"].as_filename()),
-            library_root=Path(beets_config["directory"].as_filename()), **overrides)
-    except ValueError as exc:
-        raise ui.UserError(f"cluster: bad configuration: {exc}") from exc
-    return s
-
-
 class ClusterPlugin(BeetsPlugin):
     item_types: ClassVar[dict] = {CLUSTER: types.INTEGER, PLAYLIST: types.STRING}
 
     def __init__(self) -> None:
         super().__init__("cluster")
-        self.config.add(config.DEFAULTS)
         for name, field in MEDIA_FIELDS.items():
             self.add_media_field(name, field)
-        if self.config["auto"].get(bool):
+        if config.with_defaults(self.config)["auto"].get(bool):
             self.import_stages = [self.imported]
         # beets' own moves and removals: the store and the playlists follow once, at exit
         self._moves: list[tuple[str, str]] = []
@@ -60,11 +46,15 @@ class ClusterPlugin(BeetsPlugin):
                      help="re-analyse every track, even unchanged ones")
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="show the clusters; write no playlist, tag or run")
-        p.add_option("-o", "--output", metavar="FILE.json", help="also write playlists as JSON")
+        # --json is the name; -o/--output, its old spelling, stays (`similar -o` is M3U8)
+        p.add_option("--json", "-o", "--output", dest="json", metavar="FILE.json",
+                     help="also write playlists as JSON (old spelling: -o/--output)")
         p.add_option("--rename", action="store_true", default=False,
                      help="name every playlist afresh (continuing playlists keep their names)")
-        p.add_option("--dask", metavar="ADDRESS", help="analyse on this Dask scheduler's workers, "
-                     "e.g. tcp://nas:8786 (config: dask_scheduler)")
+        # the config key's name; --dask, the old spelling, stays
+        p.add_option("--dask-scheduler", "--dask", dest="dask_scheduler", metavar="ADDRESS",
+                     help="analyse on this Dask scheduler's workers, e.g. tcp://nas:8786 "
+                     "(config: dask_scheduler; old spelling: --dask)")
         p.add_option("-e", "--evaluate", action="store_true", default=False,
                      help="print the measures of the run (the last one, unless -n is given)")
         p.add_option("-l", "--labels", metavar="FIELD",
@@ -101,12 +91,12 @@ class ClusterPlugin(BeetsPlugin):
             raise ui.UserError(f"similar: {exc}") from exc
 
     def settings(self, **overrides) -> Settings:
-        return settings_from_config(self.config, **overrides).with_(write_tags=ui.should_write())
+        return settings_from_beets(**overrides)
 
     def command(self, lib, opts, args) -> None:
         s = self.settings(clusters=clusters_option(opts.clusters), backend=opts.backend,
                           aggregate=opts.aggregate, method=opts.method,
-                          dask_scheduler=opts.dask)
+                          dask_scheduler=opts.dask_scheduler)
         judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
         from . import command  # heavy (scikit-learn, librosa): only when clustering runs
 
@@ -172,4 +162,4 @@ def gone(lib, removed: list[str]) -> list[str]:
     return [p for p in left if p not in item_paths(lib, left)]
 
 
-__all__ = ["ClusterPlugin", "clusters_option", "gone", "settings_from_config"]
+__all__ = ["ClusterPlugin", "clusters_option", "gone"]

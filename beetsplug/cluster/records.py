@@ -1,18 +1,65 @@
-"""What the core takes and gives back: a Track in; an AnalysisReport and a ClusterRun out; and
-an Analysis, what one file's analysis stores."""
+"""What the core takes and gives back: a Track in; an AnalysisReport and a ClusterRun out; an
+Analysis, what one file's analysis stores; a RecordedRun, a run as the store keeps it; an
+Assignment, one track's place in a run."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 if TYPE_CHECKING:  # not at run time: it would import scikit-learn for every front end
     from .clustering.choose_k import KScan
+    from .clustering.fit import Model
 
-Assignment = tuple[int, float, str]  # (cluster number, distance to its centre, playlist name)
+
+class Assignment(NamedTuple):
+    """One track's place in a run."""
+
+    cluster: int  # the cluster's number, 1..k
+    distance: float  # to its centre
+    playlist: str  # the playlist's name
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A run as the store recorded it: read once, its params decoded once, its model decoded
+    on first use (that loads scikit-learn; a placement by it needs it, a look at `k` not)."""
+
+    id: int
+    backend: str
+    version: str
+    k: int
+    method: str
+    aggregate: str
+    params: dict  # pca_variance, seed, template, scan, previous_ari, names
+    model_bytes: bytes = field(repr=False)
+    created: float | None = None
+
+    @classmethod
+    def from_row(cls, row: dict) -> RecordedRun:
+        return cls(row["id"], row["backend"], row["version"], row["k"], row.get("method"),
+                   row.get("aggregate"), json.loads(row.get("params") or "{}"),
+                   row.get("model"), row.get("created"))
+
+    @property
+    def windowed(self) -> bool:
+        return self.aggregate == "chunk_level"
+
+    @property
+    def names(self) -> dict[int, str]:
+        """Cluster number -> playlist name, even for a cluster that ended with no tracks."""
+        return {int(c): n for c, n in self.params.get("names", {}).items()}
+
+    @cached_property
+    def model(self) -> Model:
+        from .clustering.fit import Model
+
+        return Model.from_bytes(self.model_bytes)
 
 
 @dataclass(frozen=True)
@@ -56,6 +103,13 @@ class ClusterRun:
     # files (another run may replace them at any time)
     listed: dict[Path, int] = field(default_factory=dict)
     changed: int = 0  # tracks in another playlist than in the previous run (or in none)
+
+
+class Updated(NamedTuple):
+    """What `Library.update` did: the analysis, then the run (only planned, with pretend)."""
+
+    report: AnalysisReport
+    run: ClusterRun
 
 
 @dataclass

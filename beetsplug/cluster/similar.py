@@ -1,6 +1,6 @@
-"""`Library.similar`: the core's sequencing for playlists grown from songs or words. Library
-inherits it (library.py is at its size limit); the maths is neighbours.py, the file
-output/similar_playlist.py.
+"""Playlists grown from songs or words, called by the core's `Library.similar` with what it
+owns (settings, store, embedder, its analyse, its playlist folder); the maths is
+neighbours.py, the file output/similar_playlist.py.
 
     similar(seeds, tracks)  analyse new seeds -> the store's vectors of seeds + candidates, read
                             once -> cosine space -> ranking (or a path, or words) -> variety
@@ -24,7 +24,12 @@ from .output.similar_playlist import file_name, write_similar
 from .records import AnalysisReport, Track
 
 if TYPE_CHECKING:
+    from .config import Settings
+    from .embedders import Embedder
     from .freshness import Row
+    from .output.playlist_folder import PlaylistFolder
+    from .store import Store
+
 
 
 @dataclass(frozen=True)
@@ -47,75 +52,75 @@ class SimilarList:
     candidates: int = 0  # tracks with a vector that could be chosen
 
 
-class SimilarQueries:
-    def similar(self, seeds: list[Track], tracks: Mapping[str, Track] | Iterable[Track], *,
-                n: int, path: bool = False,
-                text: str | None = None, out: Path | None = None,
-                pretend: bool = False) -> SimilarList:
-        """The `n` tracks closest to all `seeds` (the first seed first); with `path`, `n` tracks
-        stepping from seeds[0] to seeds[-1]; with `text`, the tracks nearest the words (a
-        backend with a text tower). Candidates are `tracks` (plus the seeds); as a mapping
-        path -> Track, only the Tracks the rules look at are taken out of it."""
-        s, emb = self.settings, self.embedder
-        if text is not None and not hasattr(emb, "embed_text"):
-            raise ClusterError(f"--text needs a backend with a text tower (clap); the {emb.name}"
-                               " backend has none")
-        if path and (len(seeds) != 2 or seeds[0].path == seeds[1].path):
-            raise ClusterError("a path needs two different songs")
-        report = self.analyse(seeds) if seeds else None
-        others = tracks if isinstance(tracks, Mapping) else {t.path: t for t in tracks}
-        own = {t.path: t for t in seeds}
+def find(seeds: list[Track], tracks: Mapping[str, Track] | Iterable[Track], *, n: int,
+         settings: Settings, store: Store, emb: Embedder,
+         analyse: Callable[[list[Track]], AnalysisReport], folder: PlaylistFolder,
+         path: bool = False, text: str | None = None, out: Path | None = None,
+         pretend: bool = False) -> SimilarList:
+    """The `n` tracks closest to all `seeds` (the first seed first); with `path`, `n` tracks
+    stepping from seeds[0] to seeds[-1]; with `text`, the tracks nearest the words (a
+    backend with a text tower). Candidates are `tracks` (plus the seeds); as a mapping
+    path -> Track, only the Tracks the rules look at are taken out of it."""
+    s = settings
+    if text is not None and not hasattr(emb, "embed_text"):
+        raise ClusterError(f"--text needs a backend with a text tower (clap); the {emb.name}"
+                           " backend has none")
+    if path and (len(seeds) != 2 or seeds[0].path == seeds[1].path):
+        raise ClusterError("a path needs two different songs")
+    report = analyse(seeds) if seeds else None
+    others = tracks if isinstance(tracks, Mapping) else {t.path: t for t in tracks}
+    own = {t.path: t for t in seeds}
 
-        def track(p: str) -> Track:
-            return own[p] if p in own else others[p]
+    def track(p: str) -> Track:
+        return own[p] if p in own else others[p]
 
-        pool = [*own, *(p for p in others if p not in own)]  # the library's order: stable
-        kept, X = self.store.vectors(pool, emb.name, emb.version)
-        index = {p: i for i, p in enumerate(kept)}
-        for t in seeds:
-            if t.path not in index:
-                row = self.store.row(t.path, emb.name)
-                error = row.error if row else "not found"
-                raise ClusterError(f"the song {_label(t)} has no vector: {error}")
-        failed = len({p for p in self.store.failed(emb.name) if p in own or p in others}
-                     - index.keys())
-        if not kept:
-            raise ClusterError("no analysed tracks to choose from; run `beet cluster` first")
-        meta = _LazyMeta(kept, track, lambda p: self.store.row(p, emb.name))
-        U = (neighbours.unit_rows(X) if text is not None else
-             neighbours.cosine_space(X, pca_variance=s.pca_variance))
-        rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
-        first = [index[t.path] for t in seeds]
-        if path:
-            chosen = neighbours.walk(U, first[0], first[1], n, rules)
-            dist = [0.0, *(neighbours.cosine_distance(U, i, j) for i, j in pairwise(chosen))]
-            name = f"{_title(seeds[0])} to {_title(seeds[1])}"
+    pool = [*own, *(p for p in others if p not in own)]  # the library's order: stable
+    kept, X = store.vectors(pool, emb.name, emb.version)
+    index = {p: i for i, p in enumerate(kept)}
+    for t in seeds:
+        if t.path not in index:
+            row = store.row(t.path, emb.name)
+            error = row.error if row else "not found"
+            raise ClusterError(f"the song {_label(t)} has no vector: {error}")
+    failed = len({p for p in store.failed(emb.name) if p in own or p in others}
+                 - index.keys())
+    if not kept:
+        raise ClusterError("no analysed tracks to choose from; run `beet cluster` first")
+    meta = _LazyMeta(kept, track, lambda p: store.row(p, emb.name))
+    U = (neighbours.unit_rows(X) if text is not None else
+         neighbours.cosine_space(X, pca_variance=s.pca_variance))
+    rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
+    first = [index[t.path] for t in seeds]
+    if path:
+        chosen = neighbours.walk(U, first[0], first[1], n, rules)
+        dist = [0.0, *(neighbours.cosine_distance(U, i, j) for i, j in pairwise(chosen))]
+        name = f"{_title(seeds[0])} to {_title(seeds[1])}"
+    else:
+        if text is not None:
+            scores = U @ neighbours.unit_rows(emb.embed_text(text)[None].astype(np.float64))[0]
+            name = f"Sounds like {text}"
         else:
-            if text is not None:
-                scores = U @ neighbours.unit_rows(emb.embed_text(text)[None].astype(np.float64))[0]
-                name = f"Sounds like {text}"
-            else:
-                scores = neighbours.seed_scores(U, first)
-                more = f" and {len(seeds) - 1} more" if len(seeds) > 1 else ""
-                name = f"Similar to {_title(seeds[0])}{more}"
-            order = np.argsort(-scores, kind="stable")
-            chosen = neighbours.pick((int(i) for i in order), n, rules, start=first[:1])
-            dist = [max(0.0, 1.0 - float(scores[i])) for i in chosen]
-        # In a ranking only the variety rules put a nearer track after a farther one; a path's
-        # distances are steps, in no order.
-        farthest = np.maximum.accumulate(np.asarray([0.0, *dist]))[:-1]
-        picked = [Picked(kept[i], d, _label(track(kept[i])), not path and d < far)
-                  for i, d, far in zip(chosen, dist, farthest)]
-        result = SimilarList(name, picked, failed, len(pool) - len(kept) - failed, report,
-                             candidates=len(kept))
-        if not pretend:
-            target = Path(out) if out else Path(file_name(name) + self.path_style.suffix)
-            if target.parent == Path("."):
-                target = s.similar_folder / target
-            entries = [playlists.Entry(Path(p.path), track(p.path).duration, p.label)
-                       for p in picked]
-            result.file = write_similar(target, name, entries, self.path_style)
-        return result
+            scores = neighbours.seed_scores(U, first)
+            more = f" and {len(seeds) - 1} more" if len(seeds) > 1 else ""
+            name = f"Similar to {_title(seeds[0])}{more}"
+        order = np.argsort(-scores, kind="stable")
+        chosen = neighbours.pick((int(i) for i in order), n, rules, start=first[:1])
+        dist = [max(0.0, 1.0 - float(scores[i])) for i in chosen]
+    # In a ranking only the variety rules put a nearer track after a farther one; a path's
+    # distances are steps, in no order.
+    farthest = np.maximum.accumulate(np.asarray([0.0, *dist]))[:-1]
+    picked = [Picked(kept[i], d, _label(track(kept[i])), not path and d < far)
+              for i, d, far in zip(chosen, dist, farthest)]
+    result = SimilarList(name, picked, failed, len(pool) - len(kept) - failed, report,
+                         candidates=len(kept))
+    if not pretend:
+        target = Path(out) if out else Path(file_name(name) + folder.style.suffix)
+        if target.parent == Path("."):
+            target = s.similar_folder / target
+        entries = [playlists.Entry(Path(p.path), track(p.path).duration, p.label)
+                   for p in picked]
+        result.file = write_similar(target, name, entries, folder.style)
+    return result
 
 
 class _LazyMeta(Sequence):

@@ -14,7 +14,6 @@ from beets.ui import UserError
 from beetsplug.cluster import log as cluster_log
 from clusterd import lock as daemon_lock
 from clusterd.config import (
-    add_defaults,
     fresh_config,
     options_from_config,
     places_from_config,
@@ -72,9 +71,7 @@ def main(
     setup_logging(args.verbose)
     try:
         make = factory or core_factory()
-        if config_read:
-            add_defaults()
-        else:
+        if not config_read:
             read_config(args.config)
         options = options_from_config(poll=args.poll)
         places = places_from_config()

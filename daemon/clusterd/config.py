@@ -7,9 +7,9 @@ from pathlib import Path
 
 import confuse
 from beets import IncludeLazyConfig, config
-from beets.ui import UserError
 
-from beetsplug.cluster.config import DAEMON_KEYS, DEFAULTS, check_ranges, read_view, settings_from
+from beetsplug.cluster.beets_config import settings_from_beets
+from beetsplug.cluster.config import DAEMON_KEYS, check_ranges, read_view
 from clusterd.service import Options
 
 
@@ -19,12 +19,6 @@ def read_config(config_file: Path | None = None) -> None:
     config.read(user=True, defaults=True)
     if config_file is not None:
         config.set_file(config_file)
-    add_defaults()
-
-
-def add_defaults() -> None:
-    """Every option's default (the one table), for a config read by someone else."""
-    config["cluster"].add(DEFAULTS)
 
 
 def fresh_config(config_file: Path | None = None) -> confuse.Configuration:
@@ -43,7 +37,6 @@ def fresh_config(config_file: Path | None = None) -> confuse.Configuration:
             files_seen = True
         else:
             (below if files_seen else above).append(source)
-    fresh["cluster"].add(DEFAULTS)
     fresh.sources[:0] = above
     fresh.sources += [s for s in below if s not in fresh.sources]  # no pile-up over reloads
     return fresh
@@ -81,13 +74,8 @@ class Places:
 def places_from_config(root: confuse.Configuration = config) -> Places:
     """The folders and store the config names, as the core will compute them. Raises UserError
     with one line for a bad value."""
-    try:
-        library_root = Path(root["directory"].as_filename())
-        s = settings_from(read_view(root["cluster"]), library_root=library_root,
-                          library_db=Path(root["library"].as_filename()))
-    except ValueError as exc:
-        raise UserError(f"clusterd: bad configuration: {exc}") from exc
-    return Places(library_root, s.playlist_dir.absolute(), s.store_path.absolute())
+    s = settings_from_beets(root, who="clusterd")
+    return Places(s.library_root, s.playlist_dir.absolute(), s.store_path.absolute())
 
 
 def options_from_config(root: confuse.Configuration = config, *,
@@ -95,8 +83,9 @@ def options_from_config(root: confuse.Configuration = config, *,
     """Options from a beets config (the running one by default). Raises confuse.ConfigError
     with a clear line."""
     view = root["cluster"]
-    try:  # the one table's ranges, before the daemon's own reading of its options
-        check_ranges({key: view[key].get() for key in DAEMON_KEYS})
+    try:  # the one table's ranges (read_view adds the defaults), before the daemon's reading
+        values = read_view(view)
+        check_ranges({key: values[key] for key in DAEMON_KEYS})
     except ValueError as exc:
         raise confuse.ConfigValueError(f"clusterd: bad configuration: {exc}") from None
     roots = [Path(root["directory"].as_filename())]
@@ -104,12 +93,10 @@ def options_from_config(root: confuse.Configuration = config, *,
     quiet = float(view["quiet_seconds"].as_number())
     max_wait = float(view["max_wait_seconds"].as_number())
     recluster_after = view["recluster_after"].get(int)
-    if quiet <= 0 or max_wait < quiet:
+    if max_wait < quiet:  # each is > 0 by the table's ranges; this is how they relate
         raise confuse.ConfigValueError(
             "cluster.quiet_seconds must be > 0 and cluster.max_wait_seconds >= it"
         )
-    if recluster_after < 0:
-        raise confuse.ConfigValueError("cluster.recluster_after must be >= 0 (0 = never)")
     return Options(
         roots=tuple(dict.fromkeys(roots)),  # de-duplicated, order kept
         poll=view["poll"].get(bool) if poll is None else poll,

@@ -9,35 +9,32 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from beets import config, library, ui
+from beets import library as beets_library
+from beets import ui
 
 from beetsplug.cluster import log as cluster_log
-from beetsplug.cluster.beets_items import strays, track_of
-from beetsplug.cluster.config import Settings, read_view, settings_from
+from beetsplug.cluster.beets_config import settings_from_beets
+from beetsplug.cluster.beets_items import track_of
+from beetsplug.cluster.config import Settings
 from beetsplug.cluster.errors import ClusterError, StoreError
 from beetsplug.cluster.item_table import read_tracks
 from beetsplug.cluster.library import Library
 from beetsplug.cluster.output.paths import PlaylistError
 from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
-from clusterd.beets_items import add_files, find_items, open_library
+from clusterd.beets_lookup import add_files, find_items, open_library
 from clusterd.events import PathFilter
 from clusterd.service import Options
 from clusterd.worker import CoreBinding
 
 log = cluster_log.get(__name__)
 
-def build(options: Options, lib: library.Library | None = None) -> CoreBinding:
+def build(options: Options, lib: beets_library.Library | None = None) -> CoreBinding:
     """The core for the daemon, from the current beets config; `lib` when beets opened it."""
     lib = lib or open_library()
+    settings = settings_from_beets(who="clusterd")
     try:
-        settings = settings_from(read_view(config["cluster"]),
-                                 library_db=Path(config["library"].as_filename()),
-                                 library_root=Path(config["directory"].as_filename()),
-                                 ).with_(write_tags=ui.should_write())
         Store(settings.store_path).close()  # a bad store path fails at start, not per file
-    except ValueError as exc:
-        raise ui.UserError(f"clusterd: bad configuration: {exc}") from exc
     except ClusterError as exc:
         raise ui.UserError(f"clusterd: {exc}") from exc
     return CoreBinding(CoreHandler(lib, settings), errors=(ClusterError,))
@@ -47,7 +44,7 @@ class CoreHandler:
     """The `clusterd.worker.Handler` of the real core. Every call comes from the worker thread;
     the Library is opened there (sqlite connections belong to the thread that made them)."""
 
-    def __init__(self, lib: library.Library, settings: Settings) -> None:
+    def __init__(self, lib: beets_library.Library, settings: Settings) -> None:
         self.lib, self.settings = lib, settings
         self._core: Library | None = None
         self._thread: int | None = None
@@ -105,7 +102,7 @@ class CoreHandler:
             log.warning("{} skipped: {} (tried again at its next change or start)", path, error)
         for path in todo:
             if path in placed.assigned:
-                log.info("{} -> {}", path, placed.assigned[path][2])
+                log.info("{} -> {}", path, placed.assigned[path].playlist)
                 self._unplaced.discard(path)
         self._failed_now.update(path for path, _ in placed.unplaced)  # the core named each
         return placed.new
@@ -139,7 +136,7 @@ class CoreHandler:
             except (OSError, ClusterError) as exc:  # this file's fault; the scan goes on
                 log.error("{} skipped: {}", path, exc)
             yield path
-        vanished = [p for p in self.core.store.paths(self.core.embedder.name)
+        vanished = [p for p in self.core.stored_paths()
                     if filt.root_of(Path(p)) is not None and not os.path.exists(p)]
         if vanished:
             log.info("catch-up: {} files gone while unwatched", len(vanished))
@@ -160,17 +157,8 @@ class CoreHandler:
     def recluster(self) -> None:
         """The whole library clustered again, as `beet cluster` with the last run's k does."""
         with self.lib.music_dir_context():
-            core = self.core
-            last = core.store.last_run(core.embedder.name)
-            if last is not None and last["k"] != self.settings.n_clusters:
-                core = Library(self.settings.with_(n_clusters=last["k"]), core.store,
-                               beets=self.lib)
-            tracks = read_tracks(self.lib)
-            tracks = [t for t in tracks if os.path.exists(t.path)]
-            tracks += strays([t.path for t in tracks], core.store.paths(core.embedder.name),
-                             [self.settings.library_root])
-            core.analyse(tracks)
-            run = core.recluster(tracks)
+            tracks = [t for t in read_tracks(self.lib) if os.path.exists(t.path)]
+            _, run = self.core.update(self.core.whole_library(tracks), same_k=True)
         log.info("reclustered {} tracks into {} playlists", len(run.assignments), run.k)
 
     def flush(self) -> None:

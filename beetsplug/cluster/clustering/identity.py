@@ -12,7 +12,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import adjusted_rand_score
 
-NOISE = -1
+from . import NOISE
 
 
 def _labels(assignment: Mapping[Hashable, int]) -> list[int]:

@@ -15,10 +15,10 @@ from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
 
 from ..errors import MethodError
+from . import NOISE
 from .choose_k import knee_index
 from .kmeans import MINIBATCH_THRESHOLD, kmeans
 
-NOISE = -1
 # Ward needs all pairwise distances (n^2/2 floats): above this it runs on a seeded sample.
 WARD_MAX = 8000
 # A warm start from the previous run's centroids is kept when its inertia is at most this much

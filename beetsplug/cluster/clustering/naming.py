@@ -8,9 +8,9 @@ from collections.abc import Container, Mapping, Sequence
 
 import numpy as np
 
+from . import NOISE
 from .describe import SEP, Axis, Words, cluster_words, descriptor_axes, field_axes, refine, tag_axes
 
-NOISE = -1
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f\ud800-\udfff]')
 _RESERVED = frozenset(
     {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}

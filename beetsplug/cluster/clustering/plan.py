@@ -11,9 +11,9 @@ import numpy as np
 from ..config import Settings
 from ..embedders import Embedder
 from ..errors import ClusterError
-from ..records import Assignment, ClusterRun, Track
+from ..records import Assignment, ClusterRun, RecordedRun, Track
 from ..store import Store
-from . import choose_k, runs
+from . import NOISE, choose_k, runs
 from .fit import Model, fit, reduce, vote
 
 
@@ -44,9 +44,8 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
                                hours=_hours([info[p] for p in kept], store, emb))
         k = scan.best
     previous = store.last_run(emb.name)
-    previous_model = (Model.from_bytes(previous["model"])
-                      if previous and previous["version"] == emb.version
-                      and previous["aggregate"] == s.aggregate else None)
+    previous_model = (previous.model if previous and previous.version == emb.version
+                      and previous.aggregate == s.aggregate else None)
     result = fit(X, k, method=s.method, seed=s.seed, reduced=reduced,
                  minibatch_threshold=s.minibatch_threshold, previous=previous_model)
     labels, dist = result.labels, result.distances
@@ -54,20 +53,19 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
         owners = np.concatenate([np.full(len(m), i) for i, m in enumerate(mats)])
         labels, dist = vote(labels, dist, owners, len(kept))
 
-    before = store.assignments(previous["id"]) if previous else {}
+    before = store.assignments(previous.id) if previous else {}
     numbers, ari = runs.stable_numbers(
-        kept, labels, {p: c for p, (c, _, _) in before.items()}, result.model, previous_model)
-    earlier = json.loads(previous["params"]) if previous else {}
-    kept_names = ({int(c): n for c, n in earlier["names"].items()}
-                  if earlier.get("template") == s.playlist_template and not rename else None)
+        kept, labels, {p: a.cluster for p, a in before.items()}, result.model, previous_model)
+    kept_names = (previous.names if previous and not rename
+                  and previous.params.get("template") == s.playlist_template else None)
     found = store.tags(kept, emb.name, emb.version)
     names = runs.playlist_names(
         labels, numbers, template=s.playlist_template, previous_names=kept_names,
         tags=np.stack([found[p] for p in kept]) if found and len(found) == len(kept) else None,
         tag_names=store.tag_names(emb.name, emb.version),
         descriptors=_descriptors(emb, per_track), fields=_fields([info[p] for p in kept]))
-    assignments = {p: (numbers[int(c)], float(d), names[numbers[int(c)]])
-                   for p, c, d in zip(kept, labels, dist) if c != runs.NOISE}
+    assignments = {p: Assignment(numbers[int(c)], float(d), names[numbers[int(c)]])
+                   for p, c, d in zip(kept, labels, dist) if c != NOISE}
     params = {"pca_variance": s.pca_variance, "seed": s.seed, "template": s.playlist_template,
               "scan": dataclasses.asdict(scan) if scan else None, "previous_ari": ari,
               "names": names}  # the run's playlists, even once a cluster has no tracks
@@ -75,26 +73,25 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
               "aggregate": s.aggregate, "params": json.dumps(params),
               "model": _renumbered(result.model, numbers).to_bytes()}
     lists: dict[str, list[str]] = {names[n]: [] for n in sorted(names)}
-    for p in sorted(assignments, key=lambda p: (assignments[p][0], assignments[p][1], p)):
-        lists[assignments[p][2]].append(p)
+    for p in sorted(assignments, key=lambda p: (*assignments[p][:2], p)):
+        lists[assignments[p].playlist].append(p)
     noise = sorted(set(kept) - set(assignments))
     return ClusterRun(None, len(names), assignments, lists, sorted(set(paths) - set(kept)),
                       noise, scan, ari, record,
                       changed=_moved(assignments, before, numbers.continued))
 
 
-def nearest(run: dict, store: Store, emb: Embedder, paths: list[str]) -> dict[str, Assignment]:
-    """Each analysed path's nearest cluster of a recorded run: (number, distance, playlist)."""
-    names = {int(c): n for c, n in json.loads(run["params"])["names"].items()}
-    model = Model.from_bytes(run["model"])
-    windowed = run["aggregate"] == "chunk_level"
+def nearest(run: RecordedRun, store: Store, emb: Embedder,
+            paths: list[str]) -> dict[str, Assignment]:
+    """Each analysed path's nearest cluster of a recorded run."""
+    names, model, windowed = run.names, run.model, run.windowed
     kept, mats = store.matrix(paths, emb.name, emb.version, windows=windowed)
     out = {}
     for path, m in zip(kept, mats):
         labels, dist = model.assign(m if windowed else m[None, :])
         if windowed:  # the track's windows vote, as in the run
             labels, dist = vote(labels, dist, np.zeros(len(m), dtype=int), 1)
-        out[path] = (int(labels[0]), float(dist[0]), names[int(labels[0])])
+        out[path] = Assignment(int(labels[0]), float(dist[0]), names[int(labels[0])])
     return out
 
 
@@ -103,8 +100,8 @@ def _moved(now: dict[str, Assignment], before: dict[str, Assignment],
     """Tracks in another playlist than in the previous run, or in none before. A playlist is
     the same while its cluster continues, whatever its name (`--rename` moves no track); a
     number a new cluster took over is another playlist."""
-    return sum(p not in before or before[p][0] != n or n not in continued
-               for p, (n, _, _) in now.items())
+    return sum(p not in before or before[p].cluster != a.cluster or a.cluster not in continued
+               for p, a in now.items())
 
 
 def _hours(tracks: list[Track], store: Store, emb: Embedder) -> float | None:

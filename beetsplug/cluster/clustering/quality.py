@@ -8,7 +8,8 @@ from math import isnan
 import numpy as np
 from sklearn import metrics
 
-NOISE = -1
+from . import NOISE
+
 # Silhouette is O(n^2); above this many tracks it is computed on a seeded sample.
 SILHOUETTE_SAMPLE = 5000
 

@@ -12,11 +12,9 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from . import NOISE, naming
 from . import fit as clustering
 from . import identity as identities
-from . import naming
-
-NOISE = -1
 
 
 class Numbers(dict):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .name_labels import Box, spread
+from .labels import Box, spread
 
 if TYPE_CHECKING:
     from .plot import MapData

@@ -24,7 +24,6 @@ __all__ = [
     "PlaylistError",
     "add_entry",
     "move_entries",
-    "move_entry",
     "read_playlist",
     "remove_entries",
     "write_playlists",
@@ -135,16 +134,6 @@ def remove_entries(
     """Drop these tracks from every playlist of ours in `folder`; return the files rewritten."""
     gone = {style.format(Path(p), folder, warn=False) for p in paths} - {None}
     return _rewrite_all(folder, lambda b: None if b[-1] in gone else b)
-
-
-def move_entry(
-    folder: Path,
-    old: Path,
-    new: Path,
-    style: PathStyle = PLAYLIST_RELATIVE,
-) -> list[Path]:
-    """Point entries for `old` at `new` in our playlists in `folder`, keeping order and title."""
-    return move_entries(folder, [(old, new)], style)
 
 
 def move_entries(

@@ -16,11 +16,11 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 
+from ..clustering import NOISE
 from ..errors import ClusterError
 from ..text import plural
-from .name_labels import Box, spread
+from .labels import Box, spread
 
-NOISE = -1
 NOISE_COLOUR = "#b0b0b0"
 PROJECTIONS = ("pca", "tsne", "umap")
 PROJECTION_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}

@@ -1,5 +1,5 @@
-"""Name labels on a map placed apart: the PNG and the HTML page both put each playlist's name
-at its centre, and neighbouring centres are often closer than a name is wide."""
+"""A map's name labels moved apart: the PNG (plot.py) and the HTML page (map_page.py) both
+place playlist names near their centres without covering each other."""
 
 from __future__ import annotations
 
