@@ -45,7 +45,7 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode=WAL")
+            _to_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             self.db = sqlite_utils.Database(conn)
             self._migrate()
@@ -352,3 +352,18 @@ def _dec(path: bytes | str) -> str:
 def _chunks(items: list[str], n: int) -> Iterator[list[str]]:
     for i in range(0, len(items), n):
         yield items[i : i + n]
+
+
+def _to_wal(conn: sqlite3.Connection) -> None:
+    """WAL mode, waiting like every other write: on a new file another first run may hold the
+    lock the switch needs, and SQLite answers "database is locked" at once there instead of
+    calling the busy handler (seen with three first runs at once)."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
