@@ -66,7 +66,7 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("--html", action="store_true", default=False,
                      help="with --plot: also write a self-contained HTML page")
         cmd.func = self.command
-        return [cmd, self._similar_command(), clusterd_command()]
+        return [cmd, self._similar_command(), self._radio_command(), clusterd_command()]
 
     def _similar_command(self) -> ui.Subcommand:
         cmd = ui.Subcommand("similar", help="a playlist of the songs that sound closest to a "
@@ -86,6 +86,15 @@ class ClusterPlugin(BeetsPlugin):
         from . import similar_command  # only when it runs
 
         try:
+            if opts.mpd:
+                from . import mpd_command
+
+                if args:
+                    raise ClusterError("--mpd takes its seeds from MPD, not a query")
+                mpd_command.similar_mpd(lib, opts, self.settings())
+                return
+            if opts.queue or opts.replace:
+                raise ClusterError("--queue and --replace go with --mpd")
             similar_command.similar(lib, opts, args, self.settings())
         except ClusterError as exc:
             raise ui.UserError(f"similar: {exc}") from exc
