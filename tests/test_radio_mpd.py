@@ -119,12 +119,21 @@ def test_radio_keeps_the_queue_ahead_follows_skips_and_skips_recent_songs(setup)
         pos, queue = wait_for(server, lambda p, q: p == 1 and ahead(3)(p, q))
         server.mpc("seek", "99%")  # the song ends on its own: the next one plays
         pos, queue = wait_for(server, lambda p, q: p == 2 and ahead(3)(p, q))
+        assert len(queue) == 6 and len(set(queue)) == 6, queue  # nothing queued twice
+        assert nearest_file not in queue, (nearest, queue)
+        # the listener plays a song of their own: the radio's songs queued after it go, and
+        # new ones (none queued before) follow the new song
+        own = next(n for n in names if n not in queue and n != nearest_file)
+        server.mpc("insert", own)
+        server.mpc("next")
+        pos, after = wait_for(server, lambda p, q: p == 3 and q[p] == own and ahead(3)(p, q)
+                              and not set(q[p + 1:]) & set(queue))
+        assert after[:3] == queue[:3] and len(set(after)) == len(after), (queue, after)
     finally:
         rc, out, err = radio.stop()
     assert rc == 0 and "radio: stopped" in out, (out, err)
-    assert len(queue) == 6 and len(set(queue)) == 6, queue  # nothing queued twice
-    assert nearest_file not in queue, (nearest, queue)
-    assert out.count("radio: queued ") == 5, out
+    assert nearest_file not in after, (nearest, after)
+    assert out.count("radio: queued ") == 8, out
 
 
 def _file_of(env: BeetsEnv, label: str) -> str:
