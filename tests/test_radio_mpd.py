@@ -181,3 +181,25 @@ def test_similar_mpd_inserts_after_the_current_song_or_replaces_the_queue(setup)
 
     bad = env.beet("similar", "--mpd", "title:drop", check=False)
     assert bad.returncode != 0 and "--mpd takes its seeds from MPD" in bad.stderr
+
+
+def test_no_mpd_is_one_line(tmp_path, emotify):
+    env = BeetsEnv(tmp_path)
+    conf = env.config_dir / "config.yaml"
+    config = yaml.safe_load(conf.read_text())
+    config["mpd"] = {"host": "127.0.0.1", "port": _closed_port()}
+    conf.write_text(yaml.safe_dump(config))
+    for args in (["radio"], ["similar", "--mpd"]):
+        bad = env.beet(*args, check=False)
+        assert bad.returncode != 0 and "cannot reach MPD at 127.0.0.1:" in bad.stderr, bad
+        assert "Traceback" not in bad.stderr
+    bad = env.beet("radio", "-n", "0", check=False)
+    assert bad.returncode != 0 and "-n must be at least 1" in bad.stderr
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:  # bound, never listening: a connection is refused
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

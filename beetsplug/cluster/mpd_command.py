@@ -55,7 +55,11 @@ class Player:
 
 def connect() -> Player:
     """MPD from beets' `mpd:` section (host, port, password: what mpdstats reads)."""
-    import mpd
+    try:
+        import mpd
+    except ImportError:
+        raise ClusterError("talking to MPD needs python-mpd2: pip install "
+                           "'beets-cluster[mpd]'") from None
 
     view = beets_config["mpd"]
     view.add({"host": os.environ.get("MPD_HOST", "localhost"),
@@ -98,14 +102,14 @@ class _RadioState:
 def radio(lib, opts, args, s: Settings) -> None:
     """`beet radio`: keep MPD's queue `radio_ahead` songs ahead of the playing one, until
     Ctrl-C. MPD's idle command wakes it on every song change and queue edit."""
-    import mpd
-
-    ahead = opts.count or s.radio_ahead
+    ahead = s.radio_ahead if opts.count is None else opts.count
     if ahead < 1:
         raise ClusterError(f"-n must be at least 1, not {ahead}")
     tracks = _tracks(lib, args)
     table = tracks if not args else read_table(lib)  # seeds: any beets item
     player = connect()
+    import mpd  # connect() said it is there
+
     core, state = Library(s), _RadioState()
     ui.print_(f"radio: keeping {plural(ahead, 'song')} queued ahead (Ctrl-C ends it)")
     try:
