@@ -42,14 +42,22 @@ class Player:
         return self.client.playlistinfo()
 
     def add_after(self, paths: list[str], pos: int) -> list[str]:
-        """Queue the paths from position `pos` on, in order; their song ids."""
+        """Queue the paths from position `pos` on, in order; their song ids. A song MPD
+        cannot take is named and skipped: the others still go."""
+        from mpd import CommandError
+
         ids = []
         for path in paths:
             name = self.name(path)
             if name is None:
                 log.warning("{}: outside MPD's music folder {}; not queued", path, self.music)
                 continue
-            ids.append(self.client.addid(name, pos + len(ids)))
+            try:
+                ids.append(self.client.addid(name, pos + len(ids)))
+            except (CommandError, UnicodeEncodeError) as exc:
+                # MPD's database lags beets' (no `mpc update` since the import), or a file
+                # name that is not UTF-8, which MPD cannot name
+                log.warning("{}: MPD did not queue it: {}", path, exc)
         return ids
 
 
@@ -168,6 +176,10 @@ def _step(player: Player, core: Library, state: _RadioState, table, tracks, lib,
 def similar_mpd(lib, opts, s: Settings) -> None:
     """`beet similar --mpd`: seeds MPD's current song (or its whole queue with --queue); the
     songs go after the current one, or replace the rest of the queue with --replace."""
+    if opts.count < 1:
+        raise ClusterError(f"-n must be at least 1, not {opts.count}")
+    if opts.path or opts.text is not None or opts.output or opts.pretend:
+        raise ClusterError("--mpd queues the songs: no --path, --text, -o or -p with it")
     player = connect()
     table = read_table(lib)
     status, queue = player.client.status(), player.queue()
