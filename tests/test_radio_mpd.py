@@ -203,3 +203,24 @@ def _closed_port() -> int:
     with socket.socket() as s:  # bound, never listening: a connection is refused
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_the_radio_from_config_alone(setup):
+    from daemon_helpers import Daemon
+
+    env, server, names = setup
+    extra = env.root / "radio.yaml"  # clusterd -c: read over the beets config
+    extra.write_text(yaml.safe_dump({"cluster": {"radio": True, "radio_ahead": 2}}))
+    server.mpc("clear")
+    daemon = Daemon(env, "clusterd", "-c", str(extra))
+    try:  # the radio waits on MPD's idle: a song started later is followed
+        start_with(server, names[2])
+        _, queue = wait_for(server, ahead(2))
+        server.mpc("next")
+        _, queue = wait_for(server, lambda p, q: p == 1 and ahead(2)(p, q))
+        assert len(set(queue)) == 4, queue
+    finally:
+        rc = daemon.stop()
+    assert rc == 0, daemon.text()  # the radio thread ends with the daemon
+    assert "radio: keeping 2 songs queued ahead in MPD" in daemon.text()

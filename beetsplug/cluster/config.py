@@ -63,6 +63,7 @@ DEFAULTS: dict[str, object] = {
     "max_wait_seconds": 30,
     "recluster_after": 0,
     "import_new": False,
+    "radio": False,
 }
 
 
@@ -149,7 +150,7 @@ def check_ranges(values: Mapping[str, object]) -> None:
 
 
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
-               "recluster_after", "import_new")
+               "recluster_after", "import_new", "radio")
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,12 @@ def read_clustered(lib, besides: Sequence[Track] = ()) -> list[Track]:
 
 def read_table(lib) -> ItemTable:
     """Every item of the library: its path and id in one query, the rest when asked for."""
-    return ItemTable(_Reader(lib, _TAGS), dict(_paths_and_ids(lib, "", [])))
+    # The reader's path expansion is made in the library's context: outside `beet` (the
+    # daemon's radio) beets knows no music folder otherwise, and the Tracks' paths came out
+    # relative while the table's keys were absolute.
+    with lib.music_dir_context():
+        reader = _Reader(lib, _TAGS)
+    return ItemTable(reader, dict(_paths_and_ids(lib, "", [])))
 
 
 HISTORY = ("play_count", "skip_count", "last_played", "rating")  # mpdstats' flexible fields

@@ -7,6 +7,7 @@ music_directory` (as mpdstats reads it), else the beets library folder.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -109,25 +110,64 @@ class _RadioState:
 
 def radio(lib, opts, args, s: Settings) -> None:
     """`beet radio`: keep MPD's queue `radio_ahead` songs ahead of the playing one, until
-    Ctrl-C. MPD's idle command wakes it on every song change and queue edit."""
+    Ctrl-C."""
     ahead = s.radio_ahead if opts.count is None else opts.count
     if ahead < 1:
         raise ClusterError(f"-n must be at least 1, not {ahead}")
     tracks = _tracks(lib, args)
-    table = tracks if not args else read_table(lib)  # seeds: any beets item
     player = connect()
-    import mpd  # connect() said it is there
-
-    core, state = Library(s), _RadioState()
     ui.print_(f"radio: keeping {plural(ahead, 'song')} queued ahead (Ctrl-C ends it)")
+    run_radio(player, lib, s, ahead, tracks)
+
+
+def run_radio(player: Player, lib, s: Settings, ahead: int, tracks=None,
+              stop: threading.Event | None = None) -> None:
+    """The radio's loop, in the calling thread (it opens the core there), until `stop` is
+    set (never, for `beet radio`: Ctrl-C ends it). MPD's idle command wakes it on every
+    song change and queue edit: no polling."""
+    import mpd
+
+    table = read_table(lib)  # seeds: any beets item
+    tracks = table if tracks is None else tracks
+    core, state = Library(s), _RadioState()
+    if stop is not None:
+        player.client.subscribe(channel())
     try:
-        while True:
+        while stop is None or not stop.is_set():
             _step(player, core, state, table, tracks, lib, ahead, s)
-            player.client.idle("player", "playlist")
+            _idle(player.client, stop)
     except mpd.ConnectionError as exc:
         raise ClusterError(f"lost MPD: {exc}") from exc
     finally:
         core.close()
+
+
+def _idle(client, stop: threading.Event | None) -> None:
+    """Wait for MPD's next player or queue change. With `stop`, a message on our channel
+    (wake()) ends the wait too: idle blocks until MPD speaks, and python-mpd2's blocking
+    client has no way to cancel it from another thread."""
+    if stop is None:
+        client.idle("player", "playlist")
+        return
+    if "message" in client.idle("player", "playlist", "message"):
+        client.readmessages()
+
+
+def channel() -> str:
+    """The MPD channel that wakes this process's radio (MPD's client-to-client messages)."""
+    return f"beets-cluster-radio-{os.getpid()}"
+
+
+def wake() -> None:
+    """Wake this process's radio from its idle (it then sees `stop` set and ends)."""
+    import mpd
+
+    try:
+        player = connect()
+        player.client.sendmessage(channel(), "stop")
+        player.client.disconnect()
+    except (ClusterError, OSError, mpd.MPDError) as exc:  # no MPD: no idle to end either
+        log.debug("radio: no wake-up sent: {}", exc)
 
 
 def _step(player: Player, core: Library, state: _RadioState, table, tracks, lib, ahead: int,
@@ -156,7 +196,8 @@ def _step(player: Player, core: Library, state: _RadioState, table, tracks, lib,
 
     seeds = [table[p] for p in reversed(state.played[-s.radio_seeds:]) if p in table]
     if not seeds or seeds[0].path != path:
-        log.info("radio: {} is not in the beets library; waiting for the next song", path)
+        log.info("radio: {} is not in the beets library ({} items); waiting for the next "
+                 "song", path, len(table))
         return
     history = read_history(lib)  # mpdstats may be writing it as we run: read it afresh
     avoid = (recent(history, state.queued, s.radio_recent) | set(state.played)
