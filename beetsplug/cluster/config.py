@@ -51,6 +51,10 @@ DEFAULTS: dict[str, object] = {
     "similar_per_artist": 3,
     "similar_per_album": 3,
     "similar_dir": "Similar",
+    # beet radio (MPD)
+    "radio_ahead": 10,
+    "radio_recent": 24,
+    "radio_seeds": 3,
     # the daemon
     "watch_dirs": [],
     "poll": False,
@@ -59,6 +63,7 @@ DEFAULTS: dict[str, object] = {
     "max_wait_seconds": 30,
     "recluster_after": 0,
     "import_new": False,
+    "radio": False,
 }
 
 
@@ -115,6 +120,9 @@ RANGES: dict[str, Range] = {
     "seed": Range(whole=True, low=0, high=2**32 - 1),  # what numpy and scikit-learn take
     "similar_per_artist": Range(whole=True, low=0),
     "similar_per_album": Range(whole=True, low=0),
+    "radio_ahead": Range(whole=True, low=1),
+    "radio_recent": Range(whole=False, low=0),
+    "radio_seeds": Range(whole=True, low=1),
     "poll_interval": Range(whole=False, low=0, above=True),
     "quiet_seconds": Range(whole=False, low=0, above=True),
     "max_wait_seconds": Range(whole=False, low=0, above=True),
@@ -142,7 +150,7 @@ def check_ranges(values: Mapping[str, object]) -> None:
 
 
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
-               "recluster_after", "import_new")
+               "recluster_after", "import_new", "radio")
 
 
 @dataclass(frozen=True)
@@ -197,6 +205,12 @@ class Settings:
     @property
     def similar_folder(self) -> Path:
         return self.similar_dir or _under(self.playlist_dir, DEFAULTS["similar_dir"])
+
+    # beet radio: songs kept queued after the playing one; hours a played or queued song is
+    # not queued again; seeds (the playing song and the ones before it)
+    radio_ahead: int = DEFAULTS["radio_ahead"]
+    radio_recent: float = DEFAULTS["radio_recent"]
+    radio_seeds: int = DEFAULTS["radio_seeds"]
 
     # Daemon
     import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library
@@ -280,6 +294,8 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             similar_per_album=int(c["similar_per_album"]),
             similar_dir=_under(playlist_dir, c["similar_dir"]),
             dask=_dask(c["dask_scheduler"], c["dask_path_map"]),
+            radio_ahead=int(c["radio_ahead"]), radio_recent=float(c["radio_recent"]),
+            radio_seeds=int(c["radio_seeds"]),
         )
     except TypeError as exc:
         raise ValueError(str(exc)) from exc

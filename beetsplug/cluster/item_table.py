@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from .records import Track
+
+if TYPE_CHECKING:
+    from .radio import Listening
 
 NAME_FIELDS = ("album", "artist", "genre", "year")  # words for playlist names beside the sound
 
@@ -56,7 +60,38 @@ def read_clustered(lib, besides: Sequence[Track] = ()) -> list[Track]:
 
 def read_table(lib) -> ItemTable:
     """Every item of the library: its path and id in one query, the rest when asked for."""
-    return ItemTable(_Reader(lib, _TAGS), dict(_paths_and_ids(lib, "", [])))
+    # The reader's path expansion is made in the library's context: outside `beet` (the
+    # daemon's radio) beets knows no music folder otherwise, and the Tracks' paths came out
+    # relative while the table's keys were absolute.
+    with lib.music_dir_context():
+        reader = _Reader(lib, _TAGS)
+    return ItemTable(reader, dict(_paths_and_ids(lib, "", [])))
+
+
+HISTORY = ("play_count", "skip_count", "last_played", "rating")  # mpdstats' flexible fields
+
+
+def read_history(lib) -> dict[str, Listening]:
+    """path -> Listening of every item that has mpdstats' fields, in one query (flexible
+    fields: beets would build an Item per track to read them)."""
+    from .radio import Listening
+
+    with lib.transaction():
+        rows = _cursor(lib).execute(
+            "SELECT entity_id, key, value FROM item_attributes WHERE key IN (?, ?, ?, ?)",
+            HISTORY).fetchall()
+    if not rows:
+        return {}
+    found: dict[int, dict[str, float]] = {}
+    for item_id, key, value in rows:
+        try:
+            found.setdefault(item_id, {})[key] = float(value)
+        except (TypeError, ValueError):  # a hand-set value that is no number: not history
+            continue
+    paths = {item_id: p for p, item_id in _paths_and_ids(lib, "", [])}
+    return {paths[i]: Listening(int(f.get("play_count", 0)), int(f.get("skip_count", 0)),
+                                f.get("last_played"), f.get("rating"))
+            for i, f in found.items() if i in paths}
 
 
 def item_paths(lib, paths: Sequence[str]) -> set[str]:

@@ -10,6 +10,7 @@ front ends turn what they see into calls on it. Tracks carry their beets item to
     unplaced(paths)    the daemon's question about files it sees: is there work?
     restore_playlists, repair_playlists    the set placements are listed in, kept whole
     similar(seeds, tracks)  a playlist grown from songs or words (similar.find)
+    next_songs(seeds, tracks)   the radio's next songs: similar, less recent, history sinks
     last_run, evaluate, draw      judging a recorded run (clustering/recorded.py)
 
 It is composed, not inherited: `store` (store.py: every read and write of the SQLite file),
@@ -43,7 +44,8 @@ from .store import Store
 
 if TYPE_CHECKING:  # the analysis modules load when analysis runs
     from .analysis.workers import Outcome
-    from .similar import SimilarList
+    from .radio import Listening
+    from .similar import Picked, SimilarList
 
 StartProgress = Callable[[Workload], Callable[[float], None]]  # work -> tick(audio seconds)
 
@@ -398,6 +400,17 @@ class Library:
         return similar.find(seeds, tracks, n=n, settings=self.settings, store=self.store,
                             emb=self.embedder, analyse=self.analyse, folder=self.playlists,
                             path=path, text=text, out=out, pretend=pretend)
+
+    def next_songs(self, seeds: list[Track], tracks: Mapping[str, Track], *, n: int,
+                   avoid: set[str] = frozenset(),
+                   history: Mapping[str, Listening] | None = None) -> list[Picked]:
+        """The radio's `n` songs after seeds[0] (the song playing; the rest, the songs
+        played before it): near all seeds, none of `avoid`, often-skipped ones sunk
+        (radio.next_songs says how)."""
+        from . import radio
+
+        return radio.next_songs(lambda *a, **k: self.similar(*a, **k), seeds, tracks, n=n,
+                                avoid=set(avoid), history=history or {})
 
     # -- judging a recorded run: scikit-learn and matplotlib load only when one is called ----
 

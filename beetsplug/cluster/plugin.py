@@ -66,7 +66,7 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("--html", action="store_true", default=False,
                      help="with --plot: also write a self-contained HTML page")
         cmd.func = self.command
-        return [cmd, self._similar_command(), clusterd_command()]
+        return [cmd, self._similar_command(), self._radio_command(), clusterd_command()]
 
     def _similar_command(self) -> ui.Subcommand:
         cmd = ui.Subcommand("similar", help="a playlist of the songs that sound closest to a "
@@ -79,13 +79,49 @@ class ClusterPlugin(BeetsPlugin):
         p.add_option("-o", "--output", metavar="FILE.m3u8", help="the playlist file")
         p.add_option("-p", "--pretend", action="store_true", default=False,
                      help="only print the playlist")
+        p.add_option("--mpd", action="store_true", default=False,
+                     help="seed with MPD's current song; queue the songs after it")
+        p.add_option("--queue", action="store_true", default=False,
+                     help="with --mpd: seed with MPD's whole queue")
+        p.add_option("--replace", action="store_true", default=False,
+                     help="with --mpd: the songs replace the queue (the playing song stays)")
         cmd.func = self.similar
         return cmd
+
+    def _radio_command(self) -> ui.Subcommand:
+        cmd = ui.Subcommand("radio", help="keep MPD's queue going with songs like the one "
+                            "playing (a query filters them); Ctrl-C ends it")
+        cmd.parser.add_option("-n", "--count", type="int", default=None,
+                              help="songs kept queued ahead (config: radio_ahead, 10)")
+        cmd.func = self.radio
+        return cmd
+
+    def radio(self, lib, opts, args) -> None:
+        from . import mpd_command  # only when it runs
+
+        restore_signals = interrupt_on_signals()  # SIGTERM, SIGHUP: as Ctrl-C
+        try:
+            mpd_command.radio(lib, opts, args, self.settings())
+        except ClusterError as exc:
+            raise ui.UserError(f"radio: {exc}") from exc
+        except KeyboardInterrupt:
+            ui.print_("radio: stopped")
+        finally:
+            restore_signals()
 
     def similar(self, lib, opts, args) -> None:
         from . import similar_command  # only when it runs
 
         try:
+            if opts.mpd:
+                from . import mpd_command
+
+                if args:
+                    raise ClusterError("--mpd takes its seeds from MPD, not a query")
+                mpd_command.similar_mpd(lib, opts, self.settings())
+                return
+            if opts.queue or opts.replace:
+                raise ClusterError("--queue and --replace go with --mpd")
             similar_command.similar(lib, opts, args, self.settings())
         except ClusterError as exc:
             raise ui.UserError(f"similar: {exc}") from exc

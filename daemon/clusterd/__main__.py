@@ -113,9 +113,17 @@ def main(
         return handler
 
     service = Service(options, core.handler, errors=core.errors, reload=reload)
+    radio = None
+    if options.radio:  # read at start: a reload does not start or stop it
+        from clusterd import radio as daemon_radio
+
+        radio = daemon_radio.start(getattr(core.handler, "lib", None), service.stop_event)
     try:
         return service.run()
     finally:
+        if radio is not None:
+            service.stop_event.set()  # a worker failure ends run() without it
+            daemon_radio.stop(radio)
         os.close(lock)
 
 

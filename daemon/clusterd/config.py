@@ -104,4 +104,5 @@ def options_from_config(root: confuse.Configuration = config, *,
         quiet=quiet,
         max_wait=max_wait,
         recluster_after=recluster_after,
+        radio=view["radio"].get(bool),
     )

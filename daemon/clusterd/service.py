@@ -33,6 +33,7 @@ class Options:
     max_wait: float = DEFAULTS["max_wait_seconds"]
     settle_max: float = 300.0
     recluster_after: int = DEFAULTS["recluster_after"]
+    radio: bool = DEFAULTS["radio"]  # keep MPD's queue going (clusterd/radio.py)
     chunk: int = 1
 
 
