@@ -108,5 +108,7 @@ def test_a_query_is_its_own_input(env, tmp_path):
     folder = min(p for p in env.music.iterdir() if p.is_dir() and p != env.playlists)
     out = cluster(env, "-n", "2", f"path:{folder}")
     assert STANDS not in out and runs(env) == before + 1, out
+    out = cluster(env, "-n", "2", f"path:{folder}")  # the same query again: it stands
+    assert STANDS in out and runs(env) == before + 1, out
     out = cluster(env, "-n", "3")  # the whole library again: the query's tags were cleared
     assert STANDS not in out and runs(env) == before + 2, out
