@@ -188,8 +188,10 @@ class Library:
         inputs = run_inputs.digest(tracks, stamps, self.settings, emb.name, emb.version,
                                    same_k=same_k)
         if not rename and not others:  # --rename renames; others' tags are to be cleared
-            last = self.store.last_run(emb.name)
-            if (last is not None and last.params.get("inputs") == inputs
+            # the last run of any backend: another backend's run since wrote the tags
+            last = self.store.last_run()
+            if (last is not None and last.backend == emb.name
+                    and last.params.get("inputs") == inputs
                     and run_inputs.files_stand(last.params.get("outputs", {}))):
                 return Updated(report, self._standing(last, tracks, stamps))
         return Updated(report, self.recluster(tracks, others=others, rename=rename,
