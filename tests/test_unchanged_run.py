@@ -112,3 +112,17 @@ def test_a_query_is_its_own_input(env, tmp_path):
     assert STANDS in out and runs(env) == before + 1, out
     out = cluster(env, "-n", "3")  # the whole library again: the query's tags were cleared
     assert STANDS not in out and runs(env) == before + 2, out
+
+
+def test_another_backends_run_since_clusters_again(env):
+    """A run of another backend wrote the same playlist folder and the tags since: the last
+    hand-crafted run no longer stands, though its own inputs are unchanged. (The other run is
+    a row in the store, as a musicnn run leaves one: musicnn itself would take minutes.)"""
+    cluster(env, "-n", "3")
+    before = runs(env)
+    with sqlite3.connect(env.root / "cluster.db") as db:
+        db.execute("INSERT INTO runs (created, backend, version, k, method, aggregate, params) "
+                   "VALUES (0, 'musicnn', 'other', 3, 'kmeans', 'mean', '{}')")
+    out = cluster(env, "-n", "3")
+    assert STANDS not in out and runs(env) == before + 2, out
+    assert STANDS in cluster(env, "-n", "3")
