@@ -1,7 +1,8 @@
 """THE core: it owns the settings and the store and is the only place that sequences work; the
 front ends turn what they see into calls on it. Tracks carry their beets item to the write-back.
 
-    update(tracks)     analyse, then recluster: what `beet cluster` and the daemon's recluster do
+    update(tracks)     analyse, then recluster (or let the last run stand when its inputs are
+                       unchanged): what `beet cluster` and the daemon's recluster do
     whole_library(tracks)  beets' tracks plus the files the daemon placed without beets
     analyse(tracks)    store freshness -> analysis workers -> embedder -> store
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
@@ -176,7 +177,9 @@ class Library:
                same_k: bool = False) -> Updated:
         """Analyse what is new (`analysed` hears the report before clustering starts), then
         recluster and make it the library's state; with `pretend`, only the run as it would
-        be. `same_k`: as many clusters as the last run made (the daemon's recluster)."""
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster). When the
+        run's inputs (run_inputs.digest) are the last run's and its playlist files are as it
+        left them, the last run stands: returned from the store, `unchanged`, nothing written."""
         report = self.analyse(tracks, force=force, progress=progress)
         if analysed is not None:
             analysed(report)
