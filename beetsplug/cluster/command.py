@@ -12,7 +12,6 @@ from pathlib import Path
 from beets import ui
 
 from .beets_items import field_label, item_path, track_of
-from .clustering import quality
 from .config import Settings
 from .errors import ClusterError
 from .item_table import read_clustered, read_tracks
@@ -52,6 +51,9 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
             files.write_json(core.entries(run, tracks), Path(opts.json))
             ui.print_(f"cluster: wrote {opts.json}")
         print_summary(run)
+        if run.unchanged:
+            ui.print_(f"cluster: nothing changed since run {run.run_id} (the tracks, their "
+                      "vectors, the options): it stands; no playlist, tag or run written")
     finally:
         core.close()
 
@@ -77,6 +79,8 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             if opts.labels and truth is None:
                 truth = labels(lib, query, opts.labels)
             measures = core.evaluate(run, truth, label_field=opts.labels or "label")
+            from .clustering import quality  # scikit-learn: only for --evaluate
+
             header = f"run {run.id} ({run.backend}, k={run.k})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:

@@ -1,7 +1,8 @@
 """THE core: it owns the settings and the store and is the only place that sequences work; the
 front ends turn what they see into calls on it. Tracks carry their beets item to the write-back.
 
-    update(tracks)     analyse, then recluster: what `beet cluster` and the daemon's recluster do
+    update(tracks)     analyse, then recluster (or let the last run stand when its inputs are
+                       unchanged): what `beet cluster` and the daemon's recluster do
     whole_library(tracks)  beets' tracks plus the files the daemon placed without beets
     analyse(tracks)    store freshness -> analysis workers -> embedder -> store
     recluster(tracks)  plan (fit, numbers, names) -> playlists -> record the run -> tags
@@ -24,13 +25,14 @@ on a library that is analysed needs neither, and would pay seconds to load them.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import beets_items, embedders, freshness
+from . import beets_items, embedders, freshness, run_inputs
 from .config import Settings
 from .freshness import State
 from .item_table import read_table
@@ -177,14 +179,48 @@ class Library:
                same_k: bool = False) -> Updated:
         """Analyse what is new (`analysed` hears the report before clustering starts), then
         recluster and make it the library's state; with `pretend`, only the run as it would
-        be. `same_k`: as many clusters as the last run made (the daemon's recluster)."""
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster). When the
+        run's inputs (run_inputs.digest) are the last run's and its playlist files are as it
+        left them, the last run stands: returned from the store, `unchanged`, nothing written."""
         report = self.analyse(tracks, force=force, progress=progress)
         if analysed is not None:
             analysed(report)
         if pretend:
             return Updated(report, self.plan(tracks, rename=rename, same_k=same_k))
+        others = list(others)
+        emb = self.embedder
+        stamps = self.store.stamps(emb.name, [t.path for t in tracks])
+        inputs = run_inputs.digest(tracks, stamps, self.settings, emb.name, emb.version,
+                                   same_k=same_k)
+        if not rename and not others:  # --rename renames; others' tags are to be cleared
+            # the last run of any backend: another backend's run since wrote the tags
+            last = self.store.last_run()
+            if (last is not None and last.backend == emb.name
+                    and last.params.get("inputs") == inputs
+                    and run_inputs.files_stand(last.params.get("outputs", {}))):
+                return Updated(report, self._standing(last, tracks, stamps))
         return Updated(report, self.recluster(tracks, others=others, rename=rename,
-                                              same_k=same_k))
+                                              same_k=same_k, inputs=inputs))
+
+    def _standing(self, last: RecordedRun, tracks: list[Track],
+                  stamps: Mapping[str, tuple]) -> ClusterRun:
+        """The last run as it stands, read back from the store for its summary: the same
+        tracks with the same vectors under the same options would make it again."""
+        log.debug("run {}: its inputs are unchanged; it stands", last.id)
+        names = last.names
+        found = self.store.assignments(last.id)
+        assignments = {t.path: found[t.path] for t in tracks if t.path in found}
+        lists: dict[str, list[str]] = {names[n]: [] for n in sorted(names)}
+        for p in sorted(assignments, key=lambda p: (*assignments[p][:2], p)):
+            lists.setdefault(assignments[p].playlist, []).append(p)
+        usable = {p for p, st in stamps.items()
+                  if st[0] == self.embedder.version and st[2] and st[3]}
+        rest = sorted({t.path for t in tracks} - set(assignments))
+        listed = {Path(f): count for f, (_, _, count) in last.params["outputs"].items()}
+        return ClusterRun(last.id, last.k, assignments, lists,
+                          [p for p in rest if p not in usable],
+                          [p for p in rest if p in usable], listed=listed,
+                          files=list(listed), unchanged=True)
 
     def whole_library(self, tracks: list[Track]) -> list[Track]:
         """`tracks` (beets' whole library) plus the files under the library folder the store
@@ -213,13 +249,20 @@ class Library:
         return plan(tracks, self.store, self.embedder, s, rename=rename)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
-                  rename: bool = False, same_k: bool = False) -> ClusterRun:
+                  rename: bool = False, same_k: bool = False,
+                  inputs: str | None = None) -> ClusterRun:
         """Cluster the tracks and make it the library's state, in an order that never leaves
         half a run: the playlists as a whole set, then the run's record, then the tags (of the
-        tracks, and cleared on `others`: earlier runs' members now in none)."""
+        tracks, and cleared on `others`: earlier runs' members now in none). `inputs`: the
+        run's digest (run_inputs.py), recorded with the files written, so that the same
+        inputs next time let this run stand."""
         run = self.plan(tracks, rename=rename, same_k=same_k)
         run.listed = self.export(run, tracks)
         run.files = list(run.listed)
+        if inputs is not None:
+            params = json.loads(run.record["params"])
+            params.update(inputs=inputs, outputs=run_inputs.file_stamps(run.listed))
+            run.record = {**run.record, "params": json.dumps(params)}
         run.run_id = self.store.save_run(
             run.record, ((p, *a) for p, a in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}

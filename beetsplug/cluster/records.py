@@ -103,6 +103,7 @@ class ClusterRun:
     # files (another run may replace them at any time)
     listed: dict[Path, int] = field(default_factory=dict)
     changed: int = 0  # tracks in another playlist than in the previous run (or in none)
+    unchanged: bool = False  # the last run, standing: nothing changed, nothing was written
 
 
 class Updated(NamedTuple):

@@ -144,6 +144,14 @@ class Store:
         sql = "SELECT path, duration FROM tracks WHERE backend = ? AND duration > 0"
         return {_dec(p): d for p, d in self._select(sql, [backend], paths)}
 
+    def stamps(self, backend: str, paths: list[str]) -> dict[str, tuple]:
+        """Each path's analysis as a stamp, without its blobs: (version, when analysed, no
+        error, has a vector, has windows). A re-analysis changes it; our own tag write (a
+        restamp) does not. What a run's inputs (run_inputs.py) are made of."""
+        sql = ("SELECT path, version, analysed_at, error IS NULL, vector IS NOT NULL, "
+               "windows IS NOT NULL FROM tracks WHERE backend = ?")
+        return {_dec(p): tuple(rest) for p, *rest in self._select(sql, [backend], paths)}
+
     def find_moved(self, size: int, mtime: float, backend: str, version: str) -> list[str]:
         """Paths of current rows for a file with this size and mtime (a rename keeps both)."""
         rows = self.db.execute(
