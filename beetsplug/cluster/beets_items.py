@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
+from . import sound_fields
 from .errors import ClusterError
 from .item_table import LIST_FIELDS, NAME_FIELDS, store_fields
 from .log import log
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
+from .sound_fields import SoundFields
 
 
 def item_path(item) -> str:
@@ -176,3 +178,69 @@ def _holds(current: Callable[[str], object], new: Mapping) -> bool:
     """Whether an item holds these values already. An import reads our absent file tags as
     cluster 0 and playlist "": no cluster either."""
     return all((current(k) or None) == v for k, v in new.items())
+
+
+def write_sound_fields(tracks: Iterable[Track], found: Mapping[str, SoundFields],
+                       lib=None) -> int:
+    """Each track's sound fields into beets' database (never into its file), and its tempo as
+    `bpm` where the item has none (as beets' autobpm does). Only changed values are stored:
+    tracks read in bulk (an id, no Item) are compared in one query and written in one
+    transaction; returns how many items changed."""
+    items, by_id = [], []
+    for t in tracks:
+        if t.path not in found:
+            continue
+        if t.item is not None:
+            items.append(t.item)
+        elif t.item_id is not None and lib is not None:
+            by_id.append(t)
+    changed = 0
+    if by_id:
+        changes = _changed_sound_fields(lib, by_id, found)
+        if _listened("database_change"):  # a plugin to tell: through Items
+            items += _items(lib, list(changes))
+        else:
+            changed += store_fields(lib, changes)
+    with lib.transaction() if lib is not None else nullcontext():
+        for item in items:
+            new = _sound_changes(found[item_path(item)], item.get)
+            if not new:
+                continue
+            for key, value in new.items():
+                if value is None:
+                    if key in item:
+                        del item[key]
+                else:
+                    item[key] = value
+            item.store()  # the database only: item.write() is never called for these
+            changed += 1
+    return changed
+
+
+def _changed_sound_fields(lib, tracks: list[Track],
+                          found: Mapping[str, SoundFields]) -> dict[int, dict]:
+    keys = list(sound_fields.FIELDS)
+    with lib.transaction() as tx:
+        flex = tx.query("SELECT entity_id, key, value FROM item_attributes WHERE key IN "
+                        f"({', '.join('?' * len(keys))})", keys)
+        bpm = dict(tx.query("SELECT id, bpm FROM items"))
+    now: dict[int, dict] = {}
+    for item_id, key, value in flex:  # the flexible fields' SQL text, read as our types
+        now.setdefault(item_id, {})[key] = sound_fields.parse(key, value)
+    out = {}
+    for t in tracks:
+        have = {**now.get(t.item_id, {}), "bpm": bpm.get(t.item_id)}
+        new = _sound_changes(found[t.path], have.get)
+        if new:
+            out[t.item_id] = new
+    return out
+
+
+def _sound_changes(fields: SoundFields, current: Callable[[str], object]) -> dict:
+    """The values that differ from the item's (None: clear the field); `bpm` only where the
+    item has none."""
+    new = {k: v for k, v in fields.values.items() if current(k) != v
+           and not (v is None and current(k) in (None, ""))}
+    if not current("bpm") and fields.bpm:
+        new["bpm"] = fields.bpm
+    return new

@@ -169,17 +169,25 @@ def store_fields(lib, changes: Mapping[int, Mapping]) -> int:
     from beets.library import Item
 
     types: dict = {}
-    with lib.transaction() as tx:
-        for item_id, fields in changes.items():
-            for key, value in fields.items():
-                sql = None if value is None else (
-                    types.get(key) or types.setdefault(key, Item._type(key))).to_sql(value)
-                if key in Item._fields:
-                    tx.mutate(f"UPDATE items SET {key} = ? WHERE id = ?", (sql, item_id))
-                    continue
-                tx.mutate("DELETE FROM item_attributes WHERE entity_id = ? AND key = ?",
-                          (item_id, key))
-                if sql is not None:
-                    tx.mutate("INSERT INTO item_attributes (entity_id, key, value) "
-                              "VALUES (?, ?, ?)", (item_id, key, sql))
+    columns: dict[str, list] = {}  # key -> (value, id) rows: one executemany per statement
+    deletes: list[tuple[int, str]] = []
+    inserts: list[tuple[int, str, object]] = []
+    for item_id, fields in changes.items():
+        for key, value in fields.items():
+            sql = None if value is None else (
+                types.get(key) or types.setdefault(key, Item._type(key))).to_sql(value)
+            if key in Item._fields:
+                columns.setdefault(key, []).append((sql, item_id))
+                continue
+            deletes.append((item_id, key))
+            if sql is not None:
+                inserts.append((item_id, key, sql))
+    with lib.transaction():
+        cursor = _cursor(lib)
+        for key, rows in columns.items():
+            cursor.executemany(f"UPDATE items SET {key} = ? WHERE id = ?", rows)
+        cursor.executemany("DELETE FROM item_attributes WHERE entity_id = ? AND key = ?",
+                           deletes)
+        cursor.executemany("INSERT INTO item_attributes (entity_id, key, value) "
+                           "VALUES (?, ?, ?)", inserts)
     return len(changes)

@@ -222,6 +222,7 @@ class Library:
             run.record, ((p, *a) for p, a in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
         self._write_back(by_path.values(), run.assignments)
+        self.describe(tracks)
         return run
 
     def export(self, run: ClusterRun, tracks: list[Track]) -> dict[Path, int]:
@@ -244,6 +245,7 @@ class Library:
         before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
         report = self.analyse(tracks)
         out.failed, out.unreadable = report.failed, report.unreadable
+        self.describe(tracks)  # what the analysis found is in beets with or without a run
         not_stored = {p for p, _ in [*report.failed, *report.unreadable]}
         out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
@@ -328,6 +330,18 @@ class Library:
         return beets_items.write_back(tracks, assignments, write=s.write_tags,
                                       grouping=s.write_grouping, written=self.store.restamp,
                                       lib=self.beets)
+
+    def describe(self, tracks: Iterable[Track]) -> int:
+        """The tracks' sound fields (sound_fields.py) from the store into beets' database, for
+        the tracks beets holds; returns how many items changed."""
+        held = [t for t in tracks if t.item is not None
+                or (t.item_id is not None and self.beets is not None)]
+        if not held:
+            return 0
+        from . import sound_fields
+
+        found = sound_fields.read(self.store, self.embedder, [t.path for t in held])
+        return beets_items.write_sound_fields(held, found, lib=self.beets)
 
     # -- the daemon's question ---------------------------------------------------------------
 

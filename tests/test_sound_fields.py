@@ -1,0 +1,79 @@
+"""The analysis's descriptors as beets fields: `beet cluster` writes them to the beets database
+of a real library (real clips), typed so that `beet ls` compares them as numbers, never into
+the audio files; `bpm` only where the user has none."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+from conftest import BeetsEnv, pick_clips
+
+from beetsplug.cluster import sound_fields
+
+FIELDS = ("sound_tempo", "sound_brightness", "sound_energy", "sound_pulse", "sound_density")
+
+
+def listed(env: BeetsEnv, *query: str) -> dict[str, list[str]]:
+    """path -> the sound fields and bpm of the items the query matches, as `beet ls` prints."""
+    fmt = "$path|" + "|".join(f"${f}" for f in (*FIELDS, "bpm"))
+    out = env.beet("ls", "-f", fmt, *query).stdout
+    return {row.split("|")[0]: row.split("|")[1:] for row in out.splitlines() if row}
+
+
+def digest(paths) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, emotify):
+    env = BeetsEnv(tmp_path_factory.mktemp("fields"))
+    clips = env.import_clips(pick_clips(per_genre=2))
+    env.beet("modify", "-y", "-W", f"path:{clips[0]}", "bpm=77")  # the user's own bpm
+    env.beet("cluster", "-n", "2")
+    return env, clips
+
+
+def test_fields_reach_every_item_and_read_as_numbers(library):
+    env, clips = library
+    rows = listed(env)
+    assert len(rows) == len(clips)
+    for path, values in rows.items():
+        tempo, brightness, energy, pulse, density, bpm = map(float, values)
+        assert 40 <= tempo <= 250, (path, tempo)
+        assert 100 <= brightness <= 6000, (path, brightness)
+        assert 0 < energy < 1 and 0 <= pulse <= 1 and density > 0, (path, values)
+        # bpm: the user's own value stays; every other item takes the analysed tempo
+        assert bpm == (77 if path == str(clips[0]) else round(tempo)), (path, values)
+
+
+@pytest.mark.parametrize("field", ["sound_energy", "sound_tempo", "sound_brightness"])
+def test_a_range_query_compares_numbers(library, field):
+    env, _ = library
+    rows = listed(env)
+    values = sorted(float(v[FIELDS.index(field)]) for v in rows.values())
+    cut = values[len(values) // 2]  # the median: half the items on either side
+    above = listed(env, f"{field}:{cut}..")
+    below = listed(env, f"{field}:..{cut}")
+    assert set(above) == {p for p, v in rows.items() if float(v[FIELDS.index(field)]) >= cut}
+    assert set(below) == {p for p, v in rows.items() if float(v[FIELDS.index(field)]) <= cut}
+    assert 0 < len(above) < len(rows)
+
+
+def test_no_file_is_written_for_them_and_a_run_keeps_them_in_sync(library):
+    env, clips = library
+    before_rows = listed(env)
+    env.beet("modify", "-y", "-W", "sound_energy=0.01", "sound_tempo!")  # stale in beets only
+    before = digest(clips)
+    out = env.beet("cluster", "-n", "2").stdout
+    assert "0 tracks changed cluster" in out, out
+    assert digest(clips) == before  # the fields went to the database, not the files
+    assert listed(env) == before_rows  # the run wrote the analysed values back
+
+
+def test_strong_tags_strongest_first():
+    names = ("rock", "calm", "guitar", "female vocalists")
+    assert sound_fields.strong_tags(np.array([0.6, 0.05, 0.9, 0.31]), names) == \
+        "guitar, rock, female vocalists"
+    assert sound_fields.strong_tags(np.array([0.1, 0.2, 0.0, 0.29]), names) is None
