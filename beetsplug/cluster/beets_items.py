@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import sound_fields
 from .errors import ClusterError
-from .item_table import LIST_FIELDS, NAME_FIELDS, store_fields
+from .item_table import LIST_FIELDS, NAME_FIELDS, item_ids, store_fields
 from .log import log
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
@@ -244,3 +244,46 @@ def _sound_changes(fields: SoundFields, current: Callable[[str], object]) -> dic
     if not current("bpm") and fields.bpm:
         new["bpm"] = fields.bpm
     return new
+
+
+NO_MUSIC = ".nomusic"  # a file of this name keeps its folder and every folder under it out
+
+
+def excluded(tracks: Iterable[Track], queries: Iterable[str], lib=None) -> set[str]:
+    """The paths of `tracks` to keep out: items matching any of the beets `queries` (the
+    `exclude` option), and files in a folder (or under one) that holds a `.nomusic` file. One
+    SQL query per exclude query where beets can match it in SQL; a folder's marker is looked
+    for once, however many tracks it holds."""
+    from beets.dbcore.query import InvalidQueryError
+    from beets.library import Item, parse_query_string
+
+    tracks, queries, marks = list(tracks), list(queries), {}
+    out = {t.path for t in tracks if _marked(os.path.dirname(t.path), marks)}
+    if not queries or not tracks:
+        return out
+    try:
+        parsed = [parse_query_string(q, Item)[0] for q in queries]
+        ids: set[int] = set()
+        if lib is not None:
+            for q in queries:
+                found = item_ids(lib, q)
+                ids.update(found if found is not None else (i.id for i in lib.items(q)))
+    except InvalidQueryError as exc:
+        raise ClusterError(f"exclude: {exc}") from exc
+    for t in tracks:
+        if (t.item_id in ids if lib is not None and t.item_id is not None
+                else t.item is not None and any(q.match(t.item) for q in parsed)):
+            out.add(t.path)
+    return out
+
+
+def _marked(folder: str, seen: dict[str, bool]) -> bool:
+    """Whether `folder` or a folder above it holds a `.nomusic` file (`seen`: the answers so
+    far, one stat per folder)."""
+    if folder in seen:
+        return seen[folder]
+    parent = os.path.dirname(folder)
+    found = os.path.lexists(os.path.join(folder, NO_MUSIC)) or (
+        parent != folder and _marked(parent, seen))
+    seen[folder] = found
+    return found

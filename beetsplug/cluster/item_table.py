@@ -43,6 +43,21 @@ def read_tracks(lib, query: Sequence[str] = ()) -> list[Track] | None:
         return [reader.track(row) for row in reader.select(f"WHERE {where}", values)]
 
 
+def item_ids(lib, query: str) -> set[int] | None:
+    """The ids of the items a query string matches, in one SQL query; None for a query beets
+    matches in Python (the caller asks beets for Items then)."""
+    from beets.library import Item, parse_query_string
+
+    with lib.music_dir_context():
+        parsed, _ = parse_query_string(query, Item)
+        where, values = parsed.clause()
+        if where is None or parsed.field_names - set(Item._fields):
+            return None
+        with lib.transaction():
+            rows = _cursor(lib).execute(f"SELECT id FROM items WHERE {where}", list(values))
+            return {item_id for (item_id,) in rows}
+
+
 def read_clustered(lib, besides: Sequence[Track] = ()) -> list[Track]:
     """The items that hold a cluster now (an earlier run's members) other than `besides`, as
     path and id: the query `cluster:0..` would build a beets Item for each to match it."""
@@ -81,6 +96,16 @@ class ItemTable(Mapping):
 
     def __init__(self, reader: _Reader, ids: dict[str, int]):
         self._reader, self._ids = reader, ids
+
+    def bare(self) -> list[Track]:
+        """Every item as path and id only (no tags read)."""
+        return [Track(path, item_id) for path, item_id in self._ids.items()]
+
+    def without(self, paths: set[str]) -> ItemTable:
+        """The table less `paths`."""
+        if not paths:
+            return self
+        return ItemTable(self._reader, {p: i for p, i in self._ids.items() if p not in paths})
 
     def __getitem__(self, path: str) -> Track:
         rows = self._reader.select("WHERE id = ?", [self._ids[path]])

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from . import beets_items, embedders, freshness
 from .config import Settings
 from .freshness import State
-from .item_table import read_table
+from .item_table import ItemTable, read_table
 from .log import log
 from .output.paths import PlaylistError, readable
 from .output.playlist_folder import PlaylistFolder, entry_of
@@ -175,7 +175,10 @@ class Library:
                same_k: bool = False) -> Updated:
         """Analyse what is new (`analysed` hears the report before clustering starts), then
         recluster and make it the library's state; with `pretend`, only the run as it would
-        be. `same_k`: as many clusters as the last run made (the daemon's recluster)."""
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster). Tracks
+        kept out (`eligible`) are neither analysed nor clustered, and lose an earlier cluster."""
+        tracks, out = self.eligible(tracks)
+        others = [*others, *out]
         report = self.analyse(tracks, force=force, progress=progress)
         if analysed is not None:
             analysed(report)
@@ -183,6 +186,16 @@ class Library:
             return Updated(report, self.plan(tracks, rename=rename, same_k=same_k))
         return Updated(report, self.recluster(tracks, others=others, rename=rename,
                                               same_k=same_k))
+
+    def eligible(self, tracks: Iterable[Track]) -> tuple[list[Track], list[Track]]:
+        """The one track selection every verb that picks music goes through (clusters,
+        placement, similar lists, the radio): (kept, kept out). Out: the items matching the
+        `exclude` queries, and the files in a folder under a `.nomusic` marker."""
+        tracks = list(tracks)
+        out = beets_items.excluded(tracks, self.settings.exclude, self.beets)
+        if not out:
+            return tracks, []
+        return ([t for t in tracks if t.path not in out], [t for t in tracks if t.path in out])
 
     def whole_library(self, tracks: list[Track]) -> list[Track]:
         """`tracks` (beets' whole library) plus the files under the library folder the store
@@ -242,6 +255,7 @@ class Library:
         line cannot be written (a read-only folder, a user's playlist of that name) is named,
         left unplaced, and placed by a later call (the daemon retries it)."""
         emb, out = self.embedder, Placement()
+        tracks, _ = self.eligible(tracks)
         before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
         report = self.analyse(tracks)
         out.failed, out.unreadable = report.failed, report.unreadable
@@ -351,6 +365,8 @@ class Library:
         it now; our own tag writes come back as such events). The store is read once for all
         of them: start-up on 100k files takes seconds, not three queries a file."""
         emb = self.embedder
+        kept, _ = self.eligible(Track(p) for p in paths)  # a `.nomusic` folder: no work
+        paths = [t.path for t in kept]
         rows = self.store.rows(emb.name, paths)
         run = self.store.last_run(emb.name)
         placed = self.store.assigned(run.id, paths) if run is not None else set()
@@ -409,9 +425,20 @@ class Library:
         """The `n` tracks closest to the seeds (similar.find says how)."""
         from . import similar
 
-        return similar.find(seeds, tracks, n=n, settings=self.settings, store=self.store,
-                            emb=self.embedder, analyse=self.analyse, folder=self.playlists,
-                            path=path, text=text, out=out, pretend=pretend)
+        return similar.find(seeds, self._candidates(tracks), n=n, settings=self.settings,
+                            store=self.store, emb=self.embedder, analyse=self.analyse,
+                            folder=self.playlists, path=path, text=text, out=out, pretend=pretend)
+
+    def _candidates(self, tracks: Mapping[str, Track] | Iterable[Track]
+                    ) -> Mapping[str, Track] | list[Track]:
+        """The tracks `eligible` keeps; a table read lazily (ItemTable) stays lazy."""
+        if isinstance(tracks, ItemTable):
+            _, out = self.eligible(tracks.bare())
+            return tracks.without({t.path for t in out})
+        if isinstance(tracks, Mapping):
+            kept, _ = self.eligible(tracks.values())
+            return {t.path: t for t in kept}
+        return self.eligible(tracks)[0]
 
     # -- judging a recorded run: scikit-learn and matplotlib load only when one is called ----
 

@@ -127,7 +127,7 @@ class ClusterPlugin(BeetsPlugin):
         """Import stage (`auto: yes`): analyse new tracks, place them by the last run's clusters."""
         from . import command
 
-        command.place_imported(task.imported_items(), self.settings())
+        command.place_imported(task.imported_items(), self.settings(), session.lib)
 
     def _item_moved(self, item, source, destination) -> None:
         self._moves.append((os.fsdecode(source), os.fsdecode(destination)))
