@@ -77,3 +77,13 @@ def test_strong_tags_strongest_first():
     assert sound_fields.strong_tags(np.array([0.6, 0.05, 0.9, 0.31]), names) == \
         "guitar, rock, female vocalists"
     assert sound_fields.strong_tags(np.array([0.1, 0.2, 0.0, 0.29]), names) is None
+
+
+def test_the_import_stage_writes_them(tmp_path, emotify):
+    """`auto: yes`: an import analyses the new tracks, and their fields follow at once (no run
+    is needed for them, only for a playlist)."""
+    env = BeetsEnv(tmp_path, auto=True)
+    clips = env.import_clips(pick_clips(per_genre=1))
+    rows = listed(env)
+    assert set(rows) == {str(p) for p in clips}
+    assert all(40 <= float(v[0]) <= 250 and 0 < float(v[2]) < 1 for v in rows.values()), rows
