@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import sound_fields
 from .errors import ClusterError
-from .item_table import LIST_FIELDS, NAME_FIELDS, item_ids, store_fields
+from .item_table import LIST_FIELDS, NAME_FIELDS, item_ids, read_flexible, store_fields
 from .log import log
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
@@ -219,17 +219,12 @@ def write_sound_fields(tracks: Iterable[Track], found: Mapping[str, SoundFields]
 
 def _changed_sound_fields(lib, tracks: list[Track],
                           found: Mapping[str, SoundFields]) -> dict[int, dict]:
-    keys = list(sound_fields.FIELDS)
-    with lib.transaction() as tx:
-        flex = tx.query("SELECT entity_id, key, value FROM item_attributes WHERE key IN "
-                        f"({', '.join('?' * len(keys))})", keys)
-        bpm = dict(tx.query("SELECT id, bpm FROM items"))
-    now: dict[int, dict] = {}
-    for item_id, key, value in flex:  # the flexible fields' SQL text, read as our types
-        now.setdefault(item_id, {})[key] = sound_fields.parse(key, value)
+    now = read_flexible(lib, sound_fields.FIELDS, "bpm")
     out = {}
     for t in tracks:
-        have = {**now.get(t.item_id, {}), "bpm": bpm.get(t.item_id)}
+        # the flexible fields' SQL text, read as our types
+        have = {k: v if k == "bpm" else sound_fields.parse(k, v)
+                for k, v in now.get(t.item_id, {}).items()}
         new = _sound_changes(found[t.path], have.get)
         if new:
             out[t.item_id] = new
