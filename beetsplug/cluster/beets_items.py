@@ -254,8 +254,8 @@ def excluded(tracks: Iterable[Track], queries: Iterable[str], lib=None) -> set[s
 
     tracks, queries, marks = list(tracks), list(queries), {}
     out = {t.path for t in tracks if _marked(os.path.dirname(t.path), marks)}
-    if not queries or not tracks:
-        return out
+    if not queries or not any(t.item_id is not None or t.item is not None for t in tracks):
+        return out  # files beets does not hold (the daemon's question) match no query
     try:
         parsed = [parse_query_string(q, Item)[0] for q in queries]
         ids: set[int] = set()
