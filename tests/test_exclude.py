@@ -73,3 +73,12 @@ def test_the_daemon_skips_a_nomusic_folder(library, daemons):
     shown = [p for paths in members(library).values() for p in paths]
     assert str(early) not in shown and str(late) not in shown
     assert daemon.stop() == 0
+
+
+def test_a_bad_exclude_query_is_one_line(tmp_path, emotify):
+    env = BeetsEnv(tmp_path, exclude="year:abc..")
+    env.import_clips(pick_clips(per_genre=1)[:1])
+    proc = env.beet("cluster", "-n", "2", check=False)
+    assert proc.returncode != 0
+    assert "bad configuration: exclude 'year:abc..'" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

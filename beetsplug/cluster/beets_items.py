@@ -249,7 +249,7 @@ def excluded(tracks: Iterable[Track], queries: Iterable[str], lib=None) -> set[s
     `exclude` option), and files in a folder (or under one) that holds a `.nomusic` file. One
     SQL query per exclude query where beets can match it in SQL; a folder's marker is looked
     for once, however many tracks it holds."""
-    from beets.dbcore.query import InvalidQueryError
+    from beets.dbcore.query import ParsingError
     from beets.library import Item, parse_query_string
 
     tracks, queries, marks = list(tracks), list(queries), {}
@@ -263,7 +263,7 @@ def excluded(tracks: Iterable[Track], queries: Iterable[str], lib=None) -> set[s
             for q in queries:
                 found = item_ids(lib, q)
                 ids.update(found if found is not None else (i.id for i in lib.items(q)))
-    except InvalidQueryError as exc:
+    except (ParsingError, ValueError) as exc:  # checked at start; a caller without that
         raise ClusterError(f"exclude: {exc}") from exc
     for t in tracks:
         if (t.item_id in ids if lib is not None and t.item_id is not None
