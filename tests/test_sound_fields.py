@@ -87,3 +87,18 @@ def test_the_import_stage_writes_them(tmp_path, emotify):
     rows = listed(env)
     assert set(rows) == {str(p) for p in clips}
     assert all(40 <= float(v[0]) <= 250 and 0 < float(v[2]) < 1 for v in rows.values()), rows
+
+
+def test_musicnn_strong_tags_are_a_queryable_list(tmp_path, emotify):
+    pytest.importorskip("torch", reason="the musicnn backend needs torch (the [deep] extra)")
+    pytest.importorskip("musicnn", reason="the musicnn wheel holds the weights")
+    env = BeetsEnv(tmp_path, backend="musicnn", workers=1)
+    clips = env.import_clips(pick_clips(per_genre=1))
+    env.beet("cluster", "-n", "2")
+    out = env.beet("ls", "-f", "$path|$sound_tags", "sound_tags::.").stdout
+    tags = {row.split("|")[0]: row.split("|")[1].split(", ") for row in out.splitlines()}
+    assert tags and set(tags) <= {str(p) for p in clips}, out
+    assert all(1 <= len(t) <= sound_fields.MAX_TAGS for t in tags.values()), tags
+    some = next(iter(tags.values()))[0]  # one tag, asked for as a word
+    found = set(env.beet("ls", "-f", "$path", f"sound_tags:{some}").stdout.split())
+    assert found == {p for p, t in tags.items() if any(some in x for x in t)}

@@ -44,9 +44,10 @@ class SoundFields:
         return round(tempo) if isinstance(tempo, float) else None
 
 
-def from_columns(column: Mapping[str, np.ndarray]) -> dict[str, list[float | None]]:
-    """The number fields from the tracks' descriptor columns (features.py's units), one array
-    per column: numpy over all tracks at once (a whole-library run reads 100k of them)."""
+def from_columns(column: Mapping[str, np.ndarray], n: int) -> dict[str, list[float | None]]:
+    """The number fields of `n` tracks from their descriptor columns (features.py's units),
+    one array per column (a backend without one: None for each track): numpy over all
+    tracks at once (a whole-library run reads 100k of them)."""
     with np.errstate(over="ignore", invalid="ignore"):
         found = {
             TEMPO: 2.0 ** column["tempo"] if "tempo" in column else None,  # log2 BPM
@@ -60,7 +61,6 @@ def from_columns(column: Mapping[str, np.ndarray]) -> dict[str, list[float | Non
             # mean rise of the log-mel spectrum per frame (dB)
             DENSITY: column.get("density"),
         }
-    n = len(next(iter(column.values()), ()))
     out: dict[str, list[float | None]] = {}
     for key, values in found.items():
         if values is None:
@@ -87,7 +87,7 @@ def read(store, emb, paths: list[str]) -> dict[str, SoundFields]:
     kept, X = store.vectors(paths, emb.name, emb.version)
     dim = X.shape[1] if X.ndim == 2 else 0
     numbers = from_columns({k: X[:, c].astype(np.float64)
-                            for k, c in emb.descriptor_columns.items() if c < dim})
+                            for k, c in emb.descriptor_columns.items() if c < dim}, len(kept))
     tag_names = store.tag_names(emb.name, emb.version) if emb.tag_names else ()
     tags = store.tags(kept, emb.name, emb.version) if tag_names else {}
     return {path: SoundFields({**{k: v[i] for k, v in numbers.items()},
