@@ -2,13 +2,23 @@
 of a real library (real clips), typed so that `beet ls` compares them as numbers, never into
 the audio files; `bpm` only where the user has none."""
 
+# ruff: noqa: F811  (the fixtures imported from daemon_helpers are test arguments here)
 from __future__ import annotations
 
 import hashlib
 
 import numpy as np
 import pytest
-from conftest import BeetsEnv, pick_clips
+from conftest import BeetsEnv, copy_clips, pick_clips
+from daemon_helpers import (  # noqa: F401  (template, library, daemons: fixtures)
+    daemons,
+    library,
+    template,
+    wait_until,
+)
+from daemon_helpers import (
+    listed as playlisted,
+)
 
 from beetsplug.cluster import sound_fields
 
@@ -27,7 +37,7 @@ def digest(paths) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory, emotify):
+def analysed(tmp_path_factory, emotify):
     env = BeetsEnv(tmp_path_factory.mktemp("fields"))
     clips = env.import_clips(pick_clips(per_genre=2))
     env.beet("modify", "-y", "-W", f"path:{clips[0]}", "bpm=77")  # the user's own bpm
@@ -35,8 +45,8 @@ def library(tmp_path_factory, emotify):
     return env, clips
 
 
-def test_fields_reach_every_item_and_read_as_numbers(library):
-    env, clips = library
+def test_fields_reach_every_item_and_read_as_numbers(analysed):
+    env, clips = analysed
     rows = listed(env)
     assert len(rows) == len(clips)
     for path, values in rows.items():
@@ -49,8 +59,8 @@ def test_fields_reach_every_item_and_read_as_numbers(library):
 
 
 @pytest.mark.parametrize("field", ["sound_energy", "sound_tempo", "sound_brightness"])
-def test_a_range_query_compares_numbers(library, field):
-    env, _ = library
+def test_a_range_query_compares_numbers(analysed, field):
+    env, _ = analysed
     rows = listed(env)
     values = sorted(float(v[FIELDS.index(field)]) for v in rows.values())
     cut = values[len(values) // 2]  # the median: half the items on either side
@@ -61,8 +71,8 @@ def test_a_range_query_compares_numbers(library, field):
     assert 0 < len(above) < len(rows)
 
 
-def test_no_file_is_written_for_them_and_a_run_keeps_them_in_sync(library):
-    env, clips = library
+def test_no_file_is_written_for_them_and_a_run_keeps_them_in_sync(analysed):
+    env, clips = analysed
     before_rows = listed(env)
     env.beet("modify", "-y", "-W", "sound_energy=0.01", "sound_tempo!")  # stale in beets only
     before = digest(clips)
@@ -102,3 +112,15 @@ def test_musicnn_strong_tags_are_a_queryable_list(tmp_path, emotify):
     some = next(iter(tags.values()))[0]  # one tag, asked for as a word
     found = set(env.beet("ls", "-f", "$path", f"sound_tags:{some}").stdout.split())
     assert found == {p for p, t in tags.items() if any(some in x for x in t)}
+
+
+def test_the_daemon_writes_them_for_a_track_beets_imports(library, daemons):
+    """`beet import` while the daemon runs: the daemon places the new item and its fields
+    follow (the import itself runs no stage of ours: `auto` is off)."""
+    daemon = daemons(library)
+    (clip,) = copy_clips(pick_clips(per_genre=1, offset=9)[:1], library.music / "new")
+    library.beet("import", "-A", "-s", "-q", str(clip))
+    wait_until(lambda: str(clip) in playlisted(library), 30, "the imported clip placed", daemon)
+    tempo, *_ = listed(library, f"path:{clip}")[str(clip)]
+    assert 40 <= float(tempo) <= 250, tempo
+    assert daemon.stop() == 0
