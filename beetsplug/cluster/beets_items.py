@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
+from . import sound_fields
 from .errors import ClusterError
-from .item_table import LIST_FIELDS, NAME_FIELDS, store_fields
+from .item_table import LIST_FIELDS, NAME_FIELDS, item_ids, read_flexible, store_fields
 from .log import log
 from .output.file_tags import CLUSTER, PLAYLIST, tag_files, write_file_tags
 from .records import Assignment, Track
+from .sound_fields import SoundFields
 
 
 def item_path(item) -> str:
@@ -176,3 +178,107 @@ def _holds(current: Callable[[str], object], new: Mapping) -> bool:
     """Whether an item holds these values already. An import reads our absent file tags as
     cluster 0 and playlist "": no cluster either."""
     return all((current(k) or None) == v for k, v in new.items())
+
+
+def write_sound_fields(tracks: Iterable[Track], found: Mapping[str, SoundFields],
+                       lib=None) -> int:
+    """Each track's sound fields into beets' database (never into its file), and its tempo as
+    `bpm` where the item has none (as beets' autobpm does). Only changed values are stored:
+    tracks read in bulk (an id, no Item) are compared in one query and written in one
+    transaction; returns how many items changed."""
+    items, by_id = [], []
+    for t in tracks:
+        if t.path not in found:
+            continue
+        if t.item is not None:
+            items.append(t.item)
+        elif t.item_id is not None and lib is not None:
+            by_id.append(t)
+    changed = 0
+    if by_id:
+        changes = _changed_sound_fields(lib, by_id, found)
+        if _listened("database_change"):  # a plugin to tell: through Items
+            items += _items(lib, list(changes))
+        else:
+            changed += store_fields(lib, changes)
+    with lib.transaction() if lib is not None else nullcontext():
+        for item in items:
+            new = _sound_changes(found[item_path(item)], item.get)
+            if not new:
+                continue
+            for key, value in new.items():
+                if value is None:
+                    if key in item:
+                        del item[key]
+                else:
+                    item[key] = value
+            item.store()  # the database only: item.write() is never called for these
+            changed += 1
+    return changed
+
+
+def _changed_sound_fields(lib, tracks: list[Track],
+                          found: Mapping[str, SoundFields]) -> dict[int, dict]:
+    now = read_flexible(lib, sound_fields.FIELDS, "bpm")
+    out = {}
+    for t in tracks:
+        # the flexible fields' SQL text, read as our types
+        have = {k: v if k == "bpm" else sound_fields.parse(k, v)
+                for k, v in now.get(t.item_id, {}).items()}
+        new = _sound_changes(found[t.path], have.get)
+        if new:
+            out[t.item_id] = new
+    return out
+
+
+def _sound_changes(fields: SoundFields, current: Callable[[str], object]) -> dict:
+    """The values that differ from the item's (None: clear the field); `bpm` only where the
+    item has none."""
+    new = {k: v for k, v in fields.values.items() if current(k) != v
+           and not (v is None and current(k) in (None, ""))}
+    if not current("bpm") and fields.bpm:
+        new["bpm"] = fields.bpm
+    return new
+
+
+NO_MUSIC = ".nomusic"  # a file of this name keeps its folder and every folder under it out
+
+
+def excluded(tracks: Iterable[Track], queries: Iterable[str], lib=None) -> set[str]:
+    """The paths of `tracks` to keep out: items matching any of the beets `queries` (the
+    `exclude` option), and files in a folder (or under one) that holds a `.nomusic` file. One
+    SQL query per exclude query where beets can match it in SQL; a folder's marker is looked
+    for once, however many tracks it holds."""
+    from beets.dbcore.query import ParsingError
+    from beets.library import Item, parse_query_string
+
+    tracks, queries, marks = list(tracks), list(queries), {}
+    out = {t.path for t in tracks if _marked(os.path.dirname(t.path), marks)}
+    if not queries or not any(t.item_id is not None or t.item is not None for t in tracks):
+        return out  # files beets does not hold (the daemon's question) match no query
+    try:
+        parsed = [parse_query_string(q, Item)[0] for q in queries]
+        ids: set[int] = set()
+        if lib is not None:
+            for q in queries:
+                found = item_ids(lib, q)
+                ids.update(found if found is not None else (i.id for i in lib.items(q)))
+    except (ParsingError, ValueError) as exc:  # checked at start; a caller without that
+        raise ClusterError(f"exclude: {exc}") from exc
+    for t in tracks:
+        if (t.item_id in ids if lib is not None and t.item_id is not None
+                else t.item is not None and any(q.match(t.item) for q in parsed)):
+            out.add(t.path)
+    return out
+
+
+def _marked(folder: str, seen: dict[str, bool]) -> bool:
+    """Whether `folder` or a folder above it holds a `.nomusic` file (`seen`: the answers so
+    far, one stat per folder)."""
+    if folder in seen:
+        return seen[folder]
+    parent = os.path.dirname(folder)
+    found = os.path.lexists(os.path.join(folder, NO_MUSIC)) or (
+        parent != folder and _marked(parent, seen))
+    seen[folder] = found
+    return found

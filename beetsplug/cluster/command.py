@@ -91,9 +91,9 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
         core.close()
 
 
-def place_imported(items, s: Settings) -> None:
+def place_imported(items, s: Settings, lib=None) -> None:
     """The import stage: analyse new tracks, place them by the last run's clusters."""
-    _warning_on_errors(s, lambda core: core.place([track_of(i) for i in items]))
+    _warning_on_errors(s, lambda core: core.place([track_of(i) for i in items]), lib)
 
 
 def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> None:
@@ -106,11 +106,11 @@ def follow(moves: list[tuple[str, str]], removals: list[str], s: Settings) -> No
     _warning_on_errors(s, both)
 
 
-def _warning_on_errors(s: Settings, work: Callable[[Library], object]) -> None:
+def _warning_on_errors(s: Settings, work: Callable[[Library], object], lib=None) -> None:
     """Work that follows a beets command (an import, a move): our failure is a warning line,
     never the end of the user's beets command."""
     try:
-        core = Library(s)
+        core = Library(s, beets=lib)
     except ClusterError as exc:
         log.warning("{}", exc)
         return

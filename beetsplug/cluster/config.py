@@ -44,6 +44,7 @@ DEFAULTS: dict[str, object] = {
     "url_encode": False,
     "grouping": False,
     "auto": False,
+    "exclude": [],
     # analysis on a Dask cluster
     "dask_scheduler": None,
     "dask_path_map": [],
@@ -211,6 +212,8 @@ class Settings:
     radio_ahead: int = DEFAULTS["radio_ahead"]
     radio_recent: float = DEFAULTS["radio_recent"]
     radio_seeds: int = DEFAULTS["radio_seeds"]
+    # beets queries (any one matching keeps a track out of clusters, similar lists, the radio)
+    exclude: tuple[str, ...] = ()
 
     # Daemon
     import_new: bool = DEFAULTS["import_new"]  # add files beets does not know to the library
@@ -296,11 +299,23 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             dask=_dask(c["dask_scheduler"], c["dask_path_map"]),
             radio_ahead=int(c["radio_ahead"]), radio_recent=float(c["radio_recent"]),
             radio_seeds=int(c["radio_seeds"]),
+            exclude=_queries(c["exclude"]),
         )
     except TypeError as exc:
         raise ValueError(str(exc)) from exc
     s.check()
     return s
+
+
+def _queries(value: object) -> tuple[str, ...]:
+    """`exclude`: one beets query string, or a list of them (a track matching any is out)."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(q, str) for q in value):
+        return tuple(q for q in value if q.strip())
+    raise ValueError(f"exclude must be a beets query or a list of them, not {value!r}")
 
 
 def _dask(address: object, path_map: object) -> DaskTarget | None:

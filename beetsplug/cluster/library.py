@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from . import beets_items, embedders, freshness, run_inputs
 from .config import Settings
 from .freshness import State
-from .item_table import read_table
+from .item_table import ItemTable, read_table
 from .log import log
 from .output.paths import PlaylistError, readable
 from .output.playlist_folder import PlaylistFolder, entry_of
@@ -179,9 +179,12 @@ class Library:
                same_k: bool = False) -> Updated:
         """Analyse what is new (`analysed` hears the report before clustering starts), then
         recluster and make it the library's state; with `pretend`, only the run as it would
-        be. `same_k`: as many clusters as the last run made (the daemon's recluster). When the
-        run's inputs (run_inputs.digest) are the last run's and its playlist files are as it
-        left them, the last run stands: returned from the store, `unchanged`, nothing written."""
+        be. `same_k`: as many clusters as the last run made (the daemon's recluster). Tracks
+        kept out (`eligible`) are neither analysed nor clustered, and lose an earlier cluster.
+        When the run's inputs (run_inputs.digest) are the last run's and its playlist files are
+        as it left them, the last run stands: returned from the store, `unchanged`, nothing
+        written (a track newly kept out changes the kept tracks, so the digest)."""
+        tracks, out = self.eligible(tracks)
         report = self.analyse(tracks, force=force, progress=progress)
         if analysed is not None:
             analysed(report)
@@ -199,7 +202,7 @@ class Library:
                     and last.params.get("inputs") == inputs
                     and run_inputs.files_stand(last.params.get("outputs", {}))):
                 return Updated(report, self._standing(last, tracks, stamps))
-        return Updated(report, self.recluster(tracks, others=others, rename=rename,
+        return Updated(report, self.recluster(tracks, others=[*others, *out], rename=rename,
                                               same_k=same_k, inputs=inputs))
 
     def _standing(self, last: RecordedRun, tracks: list[Track],
@@ -221,6 +224,16 @@ class Library:
                           [p for p in rest if p not in usable],
                           [p for p in rest if p in usable], listed=listed,
                           files=list(listed), unchanged=True)
+
+    def eligible(self, tracks: Iterable[Track]) -> tuple[list[Track], list[Track]]:
+        """The one track selection every verb that picks music goes through (clusters,
+        placement, similar lists, the radio): (kept, kept out). Out: the items matching the
+        `exclude` queries, and the files in a folder under a `.nomusic` marker."""
+        tracks = list(tracks)
+        out = beets_items.excluded(tracks, self.settings.exclude, self.beets)
+        if not out:
+            return tracks, []
+        return ([t for t in tracks if t.path not in out], [t for t in tracks if t.path in out])
 
     def whole_library(self, tracks: list[Track]) -> list[Track]:
         """`tracks` (beets' whole library) plus the files under the library folder the store
@@ -267,6 +280,7 @@ class Library:
             run.record, ((p, *a) for p, a in run.assignments.items()))
         by_path = {t.path: t for t in [*others, *tracks]}
         self._write_back(by_path.values(), run.assignments)
+        self.describe(tracks)
         return run
 
     def export(self, run: ClusterRun, tracks: list[Track]) -> dict[Path, int]:
@@ -286,9 +300,11 @@ class Library:
         line cannot be written (a read-only folder, a user's playlist of that name) is named,
         left unplaced, and placed by a later call (the daemon retries it)."""
         emb, out = self.embedder, Placement()
+        tracks, _ = self.eligible(tracks)
         before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
         report = self.analyse(tracks)
         out.failed, out.unreadable = report.failed, report.unreadable
+        self.describe(tracks)  # what the analysis found is in beets with or without a run
         not_stored = {p for p, _ in [*report.failed, *report.unreadable]}
         out.new = sum(before[t.path] is None and t.path not in not_stored for t in tracks)
         run = self.store.last_run(emb.name)
@@ -374,6 +390,18 @@ class Library:
                                       grouping=s.write_grouping, written=self.store.restamp,
                                       lib=self.beets)
 
+    def describe(self, tracks: Iterable[Track]) -> int:
+        """The tracks' sound fields (sound_fields.py) from the store into beets' database, for
+        the tracks beets holds; returns how many items changed."""
+        held = [t for t in tracks if t.item is not None
+                or (t.item_id is not None and self.beets is not None)]
+        if not held:
+            return 0
+        from . import sound_fields
+
+        found = sound_fields.read(self.store, self.embedder, [t.path for t in held])
+        return beets_items.write_sound_fields(held, found, lib=self.beets)
+
     # -- the daemon's question ---------------------------------------------------------------
 
     def unplaced(self, paths: list[str]) -> list[str]:
@@ -382,6 +410,8 @@ class Library:
         it now; our own tag writes come back as such events). The store is read once for all
         of them: start-up on 100k files takes seconds, not three queries a file."""
         emb = self.embedder
+        kept, _ = self.eligible(Track(p) for p in paths)  # a `.nomusic` folder: no work
+        paths = [t.path for t in kept]
         rows = self.store.rows(emb.name, paths)
         run = self.store.last_run(emb.name)
         placed = self.store.assigned(run.id, paths) if run is not None else set()
@@ -440,9 +470,20 @@ class Library:
         """The `n` tracks closest to the seeds (similar.find says how)."""
         from . import similar
 
-        return similar.find(seeds, tracks, n=n, settings=self.settings, store=self.store,
-                            emb=self.embedder, analyse=self.analyse, folder=self.playlists,
-                            path=path, text=text, out=out, pretend=pretend)
+        return similar.find(seeds, self._candidates(tracks), n=n, settings=self.settings,
+                            store=self.store, emb=self.embedder, analyse=self.analyse,
+                            folder=self.playlists, path=path, text=text, out=out, pretend=pretend)
+
+    def _candidates(self, tracks: Mapping[str, Track] | Iterable[Track]
+                    ) -> Mapping[str, Track] | list[Track]:
+        """The tracks `eligible` keeps; a table read lazily (ItemTable) stays lazy."""
+        if isinstance(tracks, ItemTable):
+            _, out = self.eligible(tracks.bare())
+            return tracks.without({t.path for t in out})
+        if isinstance(tracks, Mapping):
+            kept, _ = self.eligible(tracks.values())
+            return {t.path: t for t in kept}
+        return self.eligible(tracks)[0]
 
     def next_songs(self, seeds: list[Track], tracks: Mapping[str, Track], *, n: int,
                    avoid: set[str] = frozenset(),

@@ -9,7 +9,7 @@ from beets import ui
 from beets.dbcore import types
 from beets.plugins import BeetsPlugin
 
-from . import config, embedders
+from . import config, embedders, sound_fields
 from .beets_config import settings_from_beets
 from .config import AGGREGATES, METHODS, Settings
 from .daemon_command import clusterd_command
@@ -20,7 +20,11 @@ from .stop_signals import interrupt_on_signals, interrupted_line
 
 
 class ClusterPlugin(BeetsPlugin):
-    item_types: ClassVar[dict] = {CLUSTER: types.INTEGER, PLAYLIST: types.STRING}
+    item_types: ClassVar[dict] = {CLUSTER: types.INTEGER, PLAYLIST: types.STRING,
+                                  # numbers: `beet ls sound_energy:0.8..` compares as numbers
+                                  **{k: types.NullFloat(digits)
+                                     for k, digits in sound_fields.DIGITS.items()},
+                                  sound_fields.TAGS: types.STRING}
 
     def __init__(self) -> None:
         super().__init__("cluster")
@@ -159,7 +163,7 @@ class ClusterPlugin(BeetsPlugin):
         """Import stage (`auto: yes`): analyse new tracks, place them by the last run's clusters."""
         from . import command
 
-        command.place_imported(task.imported_items(), self.settings())
+        command.place_imported(task.imported_items(), self.settings(), session.lib)
 
     def _item_moved(self, item, source, destination) -> None:
         self._moves.append((os.fsdecode(source), os.fsdecode(destination)))

@@ -19,7 +19,8 @@ from .records import Track
 # Options that change neither the run nor where and how it is written: how the work is spread
 # and the other commands' options. Every other option (a new one too) counts.
 _IRRELEVANT = frozenset({"workers", "dask", "device", "cache_dir", "similar_per_artist",
-                         "similar_per_album", "similar_dir", "import_new"})
+                         "similar_per_album", "similar_dir", "import_new", "radio_ahead",
+                         "radio_recent", "radio_seeds"})
 
 
 def digest(tracks: list[Track], stamps: Mapping[str, tuple], s: Settings, backend: str,

@@ -36,7 +36,7 @@ def similar(lib, opts, args, s: Settings) -> None:
         seed_items = list(lib.items(args)) if args else []
         if args and not seed_items:
             raise ClusterError("the query matched no tracks")
-    core = Library(s)
+    core = Library(s, beets=lib)  # `exclude` is matched in beets' database
     try:
         got = core.similar([_similar_track(i) for i in seed_items],
                            read_table(lib), n=opts.count,
