@@ -75,6 +75,9 @@ def test_no_file_is_written_for_them_and_a_run_keeps_them_in_sync(analysed):
     env, clips = analysed
     before_rows = listed(env)
     env.beet("modify", "-y", "-W", "sound_energy=0.01", "sound_tempo!")  # stale in beets only
+    # A run with nothing changed stands and writes nothing (issue 20), hand edits unseen, as
+    # for the cluster field: a playlist file gone makes the next run a real one.
+    next(env.playlists.glob("*.m3u8")).unlink()
     before = digest(clips)
     out = env.beet("cluster", "-n", "2").stdout
     assert "0 tracks changed cluster" in out, out
