@@ -59,6 +59,25 @@ def clustered_folder(tmp_path: Path, per_genre: int):
     return settings, clips
 
 
+@pytest.fixture(autouse=True)
+def beets_logs_reach_caplog():
+    """beets before 2.14 gives its `beets` logger a stderr handler of its own and stops it
+    propagating; 2.14 leaves it plain. In-process tests read our log lines through pytest's
+    capture, so the logger is made plain for each test, as the newest beets has it (CI runs
+    the suite on both)."""
+    import logging
+
+    beets_logger = logging.getLogger("beets")
+    saved = beets_logger.propagate, list(beets_logger.handlers)
+    beets_logger.propagate = True
+    for handler in saved[1]:
+        beets_logger.removeHandler(handler)
+    yield
+    beets_logger.propagate = saved[0]
+    for handler in saved[1]:
+        beets_logger.addHandler(handler)
+
+
 @pytest.fixture
 def no_thread_leaks():
     """The test stops every thread it started (as watchdog's own tests/conftest.py checks)."""

@@ -37,11 +37,12 @@ def test_analysis_in_this_process_logs_decoder_output_at_debug(tmp_path, emotify
     path = cut_mp3(pick_clips(per_genre=1)[0], tmp_path / "cut.mp3")
     code = ("import logging, sys\n"
             "from beetsplug.cluster.analysis.audio import fingerprint\n"
-            "from beetsplug.cluster.log import log\n"
+            "from beetsplug.cluster.log import log, outside_beets\n"
             "from beetsplug.cluster.library import Library\n"
             "from beetsplug.cluster.records import Track\n"
             "from beetsplug.cluster.config import Settings\n"
             "from beetsplug.cluster.store import Store\n"
+            "outside_beets()\n"
             "logging.basicConfig(stream=sys.stdout, level=logging.DEBUG)\n"
             "log.setLevel(logging.DEBUG)\n"
             f"store = Store({str(tmp_path / 's.db')!r})\n"

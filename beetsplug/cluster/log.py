@@ -7,6 +7,8 @@ beets logger; outside beets (the daemon, scripts, tests) a plain logging call wo
 
 from __future__ import annotations
 
+import logging
+
 from beets import logging as beets_logging
 
 
@@ -15,3 +17,13 @@ def get(name: str = "beets.cluster") -> beets_logging.Logger:
 
 
 log = get()
+
+
+def outside_beets() -> None:
+    """In a process that is not `beet` (the daemon, a script), beets' loggers go through the
+    process's own root handlers: beets before 2.14 gives its `beets` logger a stderr handler of
+    its own and stops it propagating, which would bypass the process's format and filters."""
+    beets_logger = logging.getLogger("beets")
+    for handler in list(beets_logger.handlers):
+        beets_logger.removeHandler(handler)
+    beets_logger.propagate = True

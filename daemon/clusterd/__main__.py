@@ -56,6 +56,7 @@ def _ours_or_warning(record: logging.LogRecord) -> bool:
 
 
 def setup_logging(verbose: bool) -> None:
+    cluster_log.outside_beets()
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
