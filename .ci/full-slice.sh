@@ -9,7 +9,13 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
     $SUDO apt-get update
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends ffmpeg
 fi
-OUT=${1:-build/full-slice}
-PACKAGES='drascula-music pushover-data' CACHE_DIR=${CACHE_DIR:-build/full-cache} \
+OUT=${1:-$PWD/build/full-slice}
+# absolute: the builder changes folder before it writes into its cache
+PACKAGES='drascula-music pushover-data' CACHE_DIR=${CACHE_DIR:-$PWD/build/full-cache} \
     bash ../shared/tools/make_full_library.sh "$OUT" >/dev/null
-echo "full-length slice: $(($(wc -l <"$OUT/labels.csv") - 1)) tracks in $OUT/music"
+tracks=$(($(wc -l <"$OUT/labels.csv") - 1))
+if [ "$tracks" -lt 30 ]; then
+    echo "full-length slice: only $tracks tracks in $OUT (see $OUT/packages.txt)" >&2
+    exit 1
+fi
+echo "full-length slice: $tracks tracks in $OUT/music"
