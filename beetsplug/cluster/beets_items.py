@@ -139,12 +139,7 @@ def apply_assignments(items: Iterable, assignments: dict[str, tuple[int, float, 
         new = new_fields(assignments.get(item_path(item)), grouping)
         if _holds(item.get, new):
             continue
-        for key, value in new.items():
-            if value is None:
-                if key in item:
-                    del item[key]
-            else:
-                item[key] = value
+        _set_fields(item, new)
         if write and _write_ours(item, new) and written:
             written(item_path(item))
         item.store()
@@ -206,16 +201,21 @@ def write_sound_fields(tracks: Iterable[Track], found: Mapping[str, SoundFields]
             new = _sound_changes(found[item_path(item)], item.get)
             if not new:
                 continue
-            for key, value in new.items():
-                if value is None:
-                    if key in item:
-                        del item[key]
-                else:
-                    item[key] = value
+            _set_fields(item, new)
             item.store()  # the database only: item.write() is never called for these
             changed += 1
     return changed
 
+
+
+def _set_fields(item, values: Mapping[str, object]) -> None:
+    """Each value on the item; None removes the field (beets has no null flexible field)."""
+    for key, value in values.items():
+        if value is None:
+            if key in item:
+                del item[key]
+        else:
+            item[key] = value
 
 def _changed_sound_fields(lib, tracks: list[Track],
                           found: Mapping[str, SoundFields]) -> dict[int, dict]:
