@@ -19,7 +19,7 @@ own); peak memory is the sum of their resident sets and of their PSS, sampled ev
 Then one first run of the large set with `workers: 2`: the wall-clock rate on 2 cores.
 bliss-rs runs on the tracks the difference covers, in this process.
 
-    python scripts/bench_full.py                                  # /work/libs/full
+    python scripts/bench_full.py                                  # build/full-library
     python scripts/bench_full.py --library build/full-slice --small 8 --large 24
     python scripts/bench_full.py --code /path/to/other/checkout   # the same, other code
 
@@ -50,7 +50,8 @@ import numpy as np
 import psutil
 
 HERE = Path(__file__).resolve().parent
-LIBRARY = Path("/work/libs/full")
+# ../shared/tools/make_full_library.sh build/full-library makes it (apt downloads, cached)
+LIBRARY = HERE.parent / "build" / "full-library"
 TRACKS_20K = 20_000
 
 

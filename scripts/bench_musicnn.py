@@ -1,7 +1,7 @@
 """Benchmark the musicnn backend: speed against the plain port, memory, NMI; full tracks.
 
     PYTHONPATH=$PWD python scripts/bench_musicnn.py [--speed-clips 8] [--threads N]
-    PYTHONPATH=$PWD nice -n 10 python scripts/bench_musicnn.py --full /work/libs/full \
+    PYTHONPATH=$PWD nice -n 10 python scripts/bench_musicnn.py --full build/full-library \
         [--tracks 15,45] [--caps 35,default] [--profile-only]
 
 With --full DIR (a labelled folder of full-length tracks, labels.csv with duration_s), only:

@@ -2,7 +2,7 @@
 against the labels; then the k each rule chooses. The folder's own vectors (hand-crafted,
 kept in a store beside the others in bench-out/), reduced as `beet cluster` reduces them.
 
-    python scripts/choose_k_table.py /work/shared/data/games-dev [/work/libs/full ...]
+    python scripts/choose_k_table.py /work/shared/data/games-dev [build/full-library ...]
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The README's map: a full-length library (../shared/tools/make_full_library.sh DIR) clustered
 and drawn through the product's own core, without touching the library's files.
 
-    python scripts/map_picture.py /work/libs/full -n 10 --out docs/full-map.png [--html]
+    python scripts/map_picture.py build/full-library -n 10 --out docs/full-map.png [--html]
                                   [--backend handcrafted] [--projection pca]
 
 The store and the playlists go to bench-out/map/<backend>/ (a rerun only reads the store); the

@@ -20,7 +20,7 @@ cautious level for a cap that throws audio away, since 10 seeds and 118-200 clip
 tests little power. The rule for the default: the fewest patches with no loss on any set,
 every larger cap passing too.
 
-    PYTHONPATH=$PWD nice -n 10 python scripts/musicnn_curve.py --folder /work/libs/full \
+    PYTHONPATH=$PWD nice -n 10 python scripts/musicnn_curve.py --folder build/full-library \
         [--caps 4,8,12,16,24,35,all] [--reference 35]
     ... scripts/musicnn_curve.py --folder DIR --product [--max-windows N]
 """

@@ -1,6 +1,6 @@
 """Cluster quality on three labelled sets, and the rule that turns it into defaults.
 
-For each set (default: emotify-dev, games-dev and the full-length library /work/libs/full, or
+For each set (default: emotify-dev, games-dev and the full-length library build/full-library, or
 any folder ../shared/tools/make_full_library.sh builds) and backend, the tracks go through the
 product's own analysis (Library.analyse into a store kept in bench-out/quality/, so a rerun only
 reads; the hand-crafted store keeps every window of each track, and each window cap is cut from
@@ -177,7 +177,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folder", type=Path, action="append", default=None,
                     help="a labelled set (repeatable); default emotify-dev, games-dev, "
-                         "/work/libs/full")
+                         "build/full-library")
     ap.add_argument("--backend", action="append", default=None,
                     help="handcrafted and/or musicnn (default both)")
     ap.add_argument("--stores", type=Path, default=REPO / "bench-out" / "quality",
