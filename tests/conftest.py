@@ -67,11 +67,11 @@ def beets_logs_reach_caplog():
     the suite on both)."""
     import logging
 
+    from beetsplug.cluster.log import outside_beets
+
     beets_logger = logging.getLogger("beets")
     saved = beets_logger.propagate, list(beets_logger.handlers)
-    beets_logger.propagate = True
-    for handler in saved[1]:
-        beets_logger.removeHandler(handler)
+    outside_beets()
     yield
     beets_logger.propagate = saved[0]
     for handler in saved[1]:
