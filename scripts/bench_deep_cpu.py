@@ -1,7 +1,7 @@
 """CPU throughput and peak memory of the CLAP and PANNs backends, with random weights saved
 the way real checkpoints are and loaded through the real code (no hub, no downloads).
 
-    PYTHONPATH=$PWD:$PWD/tests OMP_NUM_THREADS=2 python scripts/bench_deep_cpu.py clap-tiny
+    PYTHONPATH=$PWD:$PWD/tests/helpers OMP_NUM_THREADS=2 python scripts/bench_deep_cpu.py clap-tiny
     ... clap-unfused-size | panns | missing-model
 Each run is one process, so the peak RSS printed is that backend's alone.
 """

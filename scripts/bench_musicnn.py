@@ -19,7 +19,7 @@ With --full DIR (a labelled folder of full-length tracks, labels.csv with durati
    interleaved (caps inner) so load drift on a shared machine hits all alike.
 
 1. Speed, per 30 s clip (ten 3.008 s windows), model time only (audio is decoded first):
-   - plain: the literal port (tests/musicnn_literal.py), every window alone (its own mel
+   - plain: the literal port (tests/helpers/musicnn_literal.py), every window alone (its own mel
      and forward), float32, one torch thread;
    - embedder: `MusicnnEmbedder.embed` on the clip's windows at once, `--threads` threads;
    - embedder, 1 thread: the same with one thread, to separate algorithm from threads.
@@ -52,7 +52,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from sklearn.preprocessing import StandardScaler
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the literal port is a test reference
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "helpers")]  # the literal port is a test reference
 from musicnn_literal import LiteralMusicnn, literal_port
 
 from beetsplug.cluster.embedders.musicnn import MusicnnEmbedder, default_cache_dir

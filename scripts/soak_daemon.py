@@ -12,9 +12,9 @@ how many files reached a playlist.
     python scripts/soak_daemon.py --fake --initial 0
 
 By default the daemon runs the real core (every file analysed, placed, tagged, listed); with
-`--fake` it is tests/run_fake_clusterd.py, whose core (tests/fake_core.py) only records calls,
-so it measures the daemon's own machinery. `--extra-config` is appended to the generated beets
-config (YAML under `cluster:` keys must be indented to continue that section).
+`--fake` it is tests/helpers/run_fake_clusterd.py, whose core (tests/helpers/fake_core.py) only
+records calls, so it measures the daemon's own machinery. `--extra-config` is appended to the
+generated beets config (YAML under `cluster:` keys must be indented to continue that section).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 CLIPS = REPO.parent / "shared" / "data" / "emotify-dev"
-FAKE_CLUSTERD = REPO / "tests" / "run_fake_clusterd.py"
+FAKE_CLUSTERD = REPO / "tests" / "helpers" / "run_fake_clusterd.py"
 
 
 def sample(

@@ -35,7 +35,8 @@ def beet(root: Path, *args: str) -> tuple[int, str]:
     """(Items built, stdout) of one `beet` process."""
     count = root / "items-built"
     env = {**os.environ, "BEETSDIR": str(root), "ITEM_COUNT_FILE": str(count),
-           "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "item_counter"), str(REPO)])}
+           "PYTHONPATH": os.pathsep.join([str(REPO / "tests" / "helpers" / "item_counter"),
+                                           str(REPO)])}
     out = subprocess.run([sys.executable, "-m", "beets", *args], env=env, check=True,
                          capture_output=True, text=True, timeout=600).stdout
     return int(count.read_text()), out

@@ -14,7 +14,7 @@ import pytest
 from conftest import copy_clips, pick_clips
 
 REPO = Path(__file__).resolve().parents[1]
-FAKE_CLUSTERD = REPO / "tests" / "run_fake_clusterd.py"  # clusterd with tests/fake_core.py
+FAKE_CLUSTERD = REPO / "tests" / "helpers" / "run_fake_clusterd.py"  # with helpers/fake_core.py
 
 
 def records(path: Path) -> list[tuple[str, list]]:

@@ -1,6 +1,6 @@
 """Analysis on a real Dask cluster: a `dask scheduler` and two `dask worker` processes on
-127.0.0.1 (tests/dask_cluster.py), real clips, the real core. The same vectors as a local run;
-a worker killed mid-run loses and duplicates nothing; a file that kills workers is a failure
+127.0.0.1 (tests/helpers/dask_cluster.py), real clips, the real core. The same vectors as a local
+run; a worker killed mid-run loses and duplicates nothing; a file that kills workers is a failure
 row; workers that see the music elsewhere read it through the path map; networks go to the
 worker with a GPU and load their model once there; the daemon's core uses the same scheduler.
 """

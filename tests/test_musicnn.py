@@ -1,5 +1,5 @@
 """The musicnn port against golden outputs of the original TensorFlow graph, on real clips:
-the backend's network == the literal port (tests/musicnn_literal.py) == TensorFlow."""
+the backend's network == the literal port (tests/helpers/musicnn_literal.py) == TensorFlow."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ conversion of the TF weights.
 
 The graph is `musicnn==0.1.0`'s `models.build_musicnn` (MSD_musicnn and MTT_musicnn: 64
 mid-end filters, 200 back-end units), rewritten for inference with less memory traffic; its
-literal layer-by-layer port lives in tests/musicnn_literal.py, where the tests prove that
+literal layer-by-layer port lives in tests/helpers/musicnn_literal.py, where the tests prove that
 both give the TensorFlow graph's outputs. The weights keep that literal port's layout (its
 layer names, eval-mode batch norms): it is what `state_dict_from_tf` makes and the cache holds.
 

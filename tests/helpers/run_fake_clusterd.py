@@ -1,6 +1,6 @@
 """`clusterd` with the recording fake core, as a process: for tests and the soak script.
 
-    PYTHONPATH=<repo>:<repo>/daemon python tests/run_fake_clusterd.py [clusterd options]
+    PYTHONPATH=<repo>:<repo>/daemon python tests/helpers/run_fake_clusterd.py [clusterd options]
 
 The installed daemon always runs the real core; this launcher hands `main` the fake one.
 """

@@ -1,7 +1,7 @@
 """A Handler that records calls, standing in for the core: for tests and the soak script.
 
 `build` is a core factory for `clusterd.__main__.main(argv, factory=build)`; a daemon process
-with it is `python tests/run_fake_clusterd.py`. It reads its knobs from the environment
+with it is `python tests/helpers/run_fake_clusterd.py`. It reads its knobs from the environment
 because it runs in a daemon process that tests start:
 CLUSTERD_RECORD (a JSON-lines file of calls), CLUSTERD_FAIL (fail on paths containing this),
 CLUSTERD_DELAY (seconds per added file, to stand in for analysis).

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -29,7 +29,8 @@ def dask_cluster(folder: Path, workers: list[list[str]], *, allowed_failures: in
     survives before the scheduler gives it up as KilledWorker."""
     folder.mkdir(parents=True, exist_ok=True)
     scheduler_file = folder / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")]),
+    helpers = REPO / "tests" / "helpers"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(helpers)]),
            "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": str(allowed_failures),
            # one task per worker thread, none waiting there: a worker that dies takes down
            # only the file it was running, so an innocent file never shares a killer's fate
