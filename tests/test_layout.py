@@ -247,7 +247,7 @@ def test_no_test_module_imports_another():
     reader looks for them; a test module is never another's library."""
     tests = ROOT / "tests"
     found = []
-    for path in sorted(tests.glob("test_*.py")):
+    for path in sorted(tests.rglob("test_*.py")):
         for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""])

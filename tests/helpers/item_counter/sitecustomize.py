@@ -1,4 +1,4 @@
-"""Counts the beets Items a `beet` process builds, for tests/test_big_library.py: on the
+"""Counts the beets Items a `beet` process builds, for tests/front_ends/test_big_library.py: on the
 PYTHONPATH of a subprocess, Python imports this at start-up; the count goes to the file
 $ITEM_COUNT_FILE at exit."""
 

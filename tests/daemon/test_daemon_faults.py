@@ -1,8 +1,8 @@
 """The real daemon process meeting ordinary accidents (issue 18): a playlist folder it cannot
 write, the playlist folder or the store deleted under it, a second daemon, a bad reload, `-v`.
 
-Same library as tests/test_daemon_core.py (20 real clips imported and clustered once per module,
-copied per test); every check is on the files, the store and the log the process leaves.
+Same library as tests/daemon/test_daemon_core.py (20 real clips imported and clustered once per
+module, copied per test); every check is on the files, the store and the log the process leaves.
 """
 
 # ruff: noqa: F811  (the fixtures imported from test_daemon_core are test arguments here)

@@ -26,7 +26,7 @@ from beetsplug.cluster.embedders import musicnn as musicnn_mod
 from beetsplug.cluster.embedders.base import EmbedderError
 from beetsplug.cluster.embedders.musicnn import MusicnnEmbedder, default_cache_dir
 
-GOLDEN = Path(__file__).parent / "fixtures" / "musicnn_golden.npz"
+GOLDEN = Path(__file__).parents[1] / "fixtures" / "musicnn_golden.npz"
 STEP = 187 * 256  # windows follow the original's back-to-back 187-frame patches
 
 

@@ -12,7 +12,7 @@ import yaml
 
 from beetsplug.cluster.config import DEFAULTS, Settings, settings_from
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_reference() -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_clips, pick_clips
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FAKE_CLUSTERD = REPO / "tests" / "helpers" / "run_fake_clusterd.py"  # with helpers/fake_core.py
 
 
