@@ -33,7 +33,7 @@ def clap_folder(root: Path, real_size: bool) -> Path:
 
 
 def panns_file(root: Path) -> Path:
-    from test_panns import official_state, save_official
+    from panns_weights import official_state, save_official
 
     path = root / "Cnn14_mAP=0.431.pth"
     save_official(path, official_state(seed=0))

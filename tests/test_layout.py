@@ -243,11 +243,10 @@ def test_the_daemon_reaches_the_front_end_only_through_the_package():
 
 
 def test_no_test_module_imports_another():
-    """Shared helpers live in conftest or a helpers module (daemon_helpers, clap_tiny), where a
-    reader looks for them; a test module is never another's library."""
-    tests = ROOT / "tests"
+    """Shared helpers live in conftest or tests/helpers (daemon_helpers, clap_tiny), where a
+    reader looks for them; a test module is never another's library, nor a script's."""
     found = []
-    for path in sorted(tests.rglob("test_*.py")):
+    for path in sorted([*(ROOT / "tests").rglob("test_*.py"), *(ROOT / "scripts").glob("*.py")]):
         for node in _imports(ast.parse(path.read_text(encoding="utf-8"))):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""])
