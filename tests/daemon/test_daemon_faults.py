@@ -5,7 +5,7 @@ Same library as tests/daemon/test_daemon_core.py (20 real clips imported and clu
 module, copied per test); every check is on the files, the store and the log the process leaves.
 """
 
-# ruff: noqa: F811  (the fixtures imported from test_daemon_core are test arguments here)
+# ruff: noqa: F811  (the fixtures imported from daemon_helpers are test arguments here)
 from __future__ import annotations
 
 import os
