@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import BeetsEnv, pick_clips
-from dask_cluster import dask_cluster, worker_pids
+from dask_cluster import dask_cluster, our_tasks, worker_pids
 from dask_worker_faults import CRASH_MARK, other_code
 
 from beetsplug.cluster.analysis.path_map import PathMap
@@ -145,13 +145,9 @@ def test_ctrl_c_keeps_what_finished_and_leaves_no_task_on_the_cluster(tmp_path, 
     assert len(kept) == 1 and kept[0] in {str(p) for p in clips}  # saved on the way out
     core.close()
     deadline = time.monotonic() + 10
-    while (ours := client.run_on_scheduler(_our_tasks)) and time.monotonic() < deadline:
+    while (ours := client.run_on_scheduler(our_tasks)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not ours, ours
-
-
-def _our_tasks(dask_scheduler) -> list[str]:
-    return [k for k in dask_scheduler.tasks if str(k).startswith("beets-cluster-analyse")]
 
 
 def test_a_worker_with_other_code_stops_the_run_before_anything_mixes(tmp_path, cluster):

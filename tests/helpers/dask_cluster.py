@@ -68,6 +68,12 @@ def worker_pids(client) -> dict[str, int]:
     return client.run(os.getpid)
 
 
+def our_tasks(dask_scheduler) -> list[str]:
+    """The analysis tasks the scheduler holds. It runs in the scheduler (`run_on_scheduler`),
+    which imports it by module name: hence here, on the processes' PYTHONPATH, not in a test."""
+    return [k for k in dask_scheduler.tasks if str(k).startswith("beets-cluster-analyse")]
+
+
 def _cli(module: str) -> list[str]:
     return [sys.executable, "-m", f"distributed.cli.{module}"]
 
