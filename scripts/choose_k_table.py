@@ -44,7 +44,7 @@ def main() -> None:
         labels = labelled(folder)
         store_path = REPO / "bench-out" / f"choose-k-{folder.name}.db"
         store_path.parent.mkdir(exist_ok=True)
-        s = Settings(workers=os.cpu_count() or 1, store_path=store_path,
+        s = Settings(workers=os.cpu_count() or 1, store=store_path,
                      playlist_dir=store_path.parent / "playlists", write_tags=False)
         store = Store(store_path)
         core = Library(s, store)

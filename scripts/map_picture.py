@@ -51,8 +51,8 @@ def main() -> None:
     work = REPO / "bench-out" / "map" / args.backend
     work.mkdir(parents=True, exist_ok=True)
     tracks = tracks_of(args.library.resolve())
-    settings = Settings(n_clusters=args.n, workers=args.workers, backend=args.backend,
-                        store_path=work / "cluster.db", playlist_dir=work / "Playlists",
+    settings = Settings(clusters=args.n, workers=args.workers, backend=args.backend,
+                        store=work / "cluster.db", playlist_dir=work / "Playlists",
                         library_root=args.library.resolve() / "music", write_tags=False)
     core = Library(settings)
     try:

@@ -67,7 +67,7 @@ def analysed(s: LabelledSet, spec: str, stores: Path, *, every_window: bool) -> 
     suffix = "-all" if every_window else ""
     store_path = stores / f"{s.name}-{spec.replace(':', '-')}{suffix}.db"
     settings = Settings(backend=backend, model=model or None, aggregate="chunk_level",
-                        workers=2, store_path=store_path,
+                        workers=2, store=store_path,
                         playlist_dir=store_path.parent / "playlists", write_tags=False,
                         max_windows=ALL_WINDOWS if every_window else None)
     core = Library(settings)

@@ -29,7 +29,7 @@ def test_pool_puts_the_spread_after_the_mean():
 
 def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
     clip = str(pick_clips(per_genre=1)[0])
-    settings = Settings(workers=1, store_path=tmp_path / "cluster.db", aggregate="chunk_level",
+    settings = Settings(workers=1, store=tmp_path / "cluster.db", aggregate="chunk_level",
                         playlist_dir=tmp_path / "pl", write_tags=False)
     core = Library(settings)
     try:
@@ -55,8 +55,8 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
 
 def test_a_chunk_level_run_of_a_pooled_backend_is_judged_in_its_windows_space(tmp_path, emotify):
     clips = [str(p) for p in pick_clips(per_genre=2)]
-    settings = Settings(workers=1, store_path=tmp_path / "cluster.db", aggregate="chunk_level",
-                        n_clusters=2, playlist_dir=tmp_path / "pl", write_tags=False)
+    settings = Settings(workers=1, store=tmp_path / "cluster.db", aggregate="chunk_level",
+                        clusters=2, playlist_dir=tmp_path / "pl", write_tags=False)
     core = Library(settings)
     try:
         tracks = [Track(p) for p in clips]
@@ -81,7 +81,7 @@ def test_the_handcrafted_backend_keeps_its_own_windows_per_track(tmp_path, emoti
     sf.write(long, np.tile(y.mean(axis=1), 5)[: 120 * sr], sr, subtype="PCM_16")
     kept = {}
     for cap in (None, 3):
-        settings = Settings(workers=1, store_path=tmp_path / f"{cap}.db", max_windows=cap,
+        settings = Settings(workers=1, store=tmp_path / f"{cap}.db", max_windows=cap,
                             window_quantile=1.0, aggregate="chunk_level",
                             playlist_dir=tmp_path / "pl", write_tags=False)
         core = Library(settings)

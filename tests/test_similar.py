@@ -52,7 +52,7 @@ def hostile_library(tmp_path: Path) -> tuple[list[Track], Path]:
 def hostile(tmp_path_factory, emotify):
     tmp_path = tmp_path_factory.mktemp("hostile")
     tracks, folder = hostile_library(tmp_path)
-    core = Library(Settings(workers=2, playlist_dir=folder, store_path=tmp_path / "s.db"))
+    core = Library(Settings(workers=2, playlist_dir=folder, store=tmp_path / "s.db"))
     core.analyse(tracks)
     yield core, tracks
     core.close()
@@ -146,7 +146,7 @@ def test_path_starts_and_ends_on_its_two_songs(hostile):
 def test_a_seed_with_no_vector_is_analysed_first(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
-    core = Library(Settings(workers=1, playlist_dir=tmp_path / "pl", store_path=tmp_path / "s.db"))
+    core = Library(Settings(workers=1, playlist_dir=tmp_path / "pl", store=tmp_path / "s.db"))
     try:
         core.analyse(tracks[1:])
         got = core.similar([tracks[0]], tracks, n=4)
@@ -193,7 +193,7 @@ def test_text_search_with_a_tiny_clap(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     s = Settings(backend="clap", model=str(model), device="cpu", workers=1,
-                 playlist_dir=tmp_path / "pl", store_path=tmp_path / "s.db")
+                 playlist_dir=tmp_path / "pl", store=tmp_path / "s.db")
     core = Library(s)
     try:
         core.analyse(tracks)

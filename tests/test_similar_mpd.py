@@ -27,7 +27,7 @@ def test_mpd_loads_similar_playlists(tmp_path: Path, emotify: Path) -> None:
         shutil.copyfile(clip, target)
         tracks.append(Track(str(target), duration=30.0, title=f"Artist {i} - Song {i}",
                             fields={"artist": f"Artist {i}", "title": f"Song {i}"}))
-    s = Settings(workers=1, store_path=tmp_path / "s.db", library_root=server.music,
+    s = Settings(workers=1, store=tmp_path / "s.db", library_root=server.music,
                  playlist_dir=server.music / "Playlists")
     core = Library(s)
     server.start()

@@ -20,7 +20,7 @@ def clip_vectors(tmp_path_factory, emotify) -> tuple[np.ndarray, np.ndarray]:
     """Hand-crafted vectors of 10 real clips per genre, through the core, and their genres."""
     tmp = tmp_path_factory.mktemp("vae")
     clips = [str(p) for p in pick_clips(per_genre=10)]
-    core = Library(Settings(workers=1, store_path=tmp / "cluster.db", playlist_dir=tmp / "pl",
+    core = Library(Settings(workers=1, store=tmp / "cluster.db", playlist_dir=tmp / "pl",
                             write_tags=False))
     try:
         core.analyse([Track(p) for p in clips])

@@ -82,7 +82,7 @@ def test_msd_vgg_tags_fit_real_clips(tmp_path, emotify):
 
     clips = {str(p): p.parent.name for p in pick_clips(per_genre=3)}
     core = Library(Settings(backend="musicnn", model="MSD_vgg", device="cpu", workers=1,
-                            store_path=tmp_path / "s.db", playlist_dir=tmp_path / "pl",
+                            store=tmp_path / "s.db", playlist_dir=tmp_path / "pl",
                             cache_dir=tmp_path / "cache", write_tags=False))
     try:
         core.analyse([Track(p) for p in clips])

@@ -165,8 +165,8 @@ class DaskTarget:
 @dataclass(frozen=True)
 class Settings:
     # Clustering
-    n_clusters: int | None = DEFAULTS["clusters"]  # None: choose k by silhouette over k_range
-    k_range: tuple[int, int] = (2, 12)
+    clusters: int | None = DEFAULTS["clusters"]  # None: choose k by silhouette over auto_range
+    auto_range: tuple[int, int] = (2, 12)
     method: str = DEFAULTS["method"]
     aggregate: str = DEFAULTS["aggregate"]
     pca_variance: float = DEFAULTS["pca_variance"]
@@ -186,14 +186,14 @@ class Settings:
     dask: DaskTarget | None = None  # None: local worker processes
 
     # Output
-    store_path: Path = Path("cluster.db")
+    store: Path = Path("cluster.db")
     playlist_dir: Path = Path("playlists")
     playlist_template: str = DEFAULTS["playlist_template"]
     path_mode: str = DEFAULTS["path_mode"]
     path_prefix: str = DEFAULTS["path_prefix"]
     url_encode: bool = DEFAULTS["url_encode"]
     library_root: Path | None = None
-    write_grouping: bool = DEFAULTS["grouping"]
+    grouping: bool = DEFAULTS["grouping"]
     write_tags: bool = True  # into the files too: beets' own `write` option, set by front ends
 
     # beet similar: at most this many tracks per artist / per album in one playlist; 0: no limit
@@ -223,10 +223,11 @@ class Settings:
 
     def check(self) -> None:
         """Raise ValueError with a clear line for any option out of range."""
-        if self.n_clusters is not None and self.n_clusters < 1:
-            raise ValueError(f"the number of clusters must be at least 1, not {self.n_clusters}")
-        if not 2 <= self.k_range[0] <= self.k_range[1]:
-            raise ValueError(f"auto_range must be two numbers 2 <= low <= high, not {self.k_range}")
+        if self.clusters is not None and self.clusters < 1:
+            raise ValueError(f"the number of clusters must be at least 1, not {self.clusters}")
+        if not 2 <= self.auto_range[0] <= self.auto_range[1]:
+            raise ValueError("auto_range must be two numbers 2 <= low <= high, "
+                             f"not {self.auto_range}")
         for name, value, allowed in (("method", self.method, METHODS),
                                      ("aggregate", self.aggregate, AGGREGATES),
                                      ("path_mode", self.path_mode, PATH_MODES)):
@@ -276,8 +277,8 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
     playlist_dir = _path(c["playlist_dir"]) or library_root / "Playlists"
     try:
         s = Settings(
-            n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
-            k_range=_k_range(c["auto_range"]),
+            clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
+            auto_range=_auto_range(c["auto_range"]),
             method=c["method"], aggregate=c["aggregate"],
             pca_variance=float(c["pca_variance"]), seed=int(c["seed"]),
             minibatch_threshold=int(c["minibatch_threshold"]),
@@ -287,11 +288,11 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             max_windows=None if c["max_windows"] is None else int(c["max_windows"]),
             window_quantile=float(c["window_quantile"]),
             workers=int(c["workers"]) or os.cpu_count() or 1,
-            store_path=_path(c["store"]) or library_db.parent / "cluster.db",
+            store=_path(c["store"]) or library_db.parent / "cluster.db",
             playlist_dir=playlist_dir,
             playlist_template=str(c["playlist_template"]), path_mode=c["path_mode"],
             path_prefix=str(c["path_prefix"] or ""), url_encode=bool(c["url_encode"]),
-            library_root=library_root, write_grouping=bool(c["grouping"]),
+            library_root=library_root, grouping=bool(c["grouping"]),
             import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
             similar_per_artist=int(c["similar_per_artist"]),
             similar_per_album=int(c["similar_per_album"]),
@@ -328,7 +329,7 @@ def _dask(address: object, path_map: object) -> DaskTarget | None:
     return DaskTarget(text, PathMap.parse(path_map))
 
 
-def _k_range(value: object) -> tuple[int, int]:
+def _auto_range(value: object) -> tuple[int, int]:
     parts = str(value).split("-", 1)
     if len(parts) != 2:
         raise ValueError(f"auto_range must look like 2-12, not {value!r}")

@@ -55,7 +55,7 @@ StartProgress = Callable[[Workload], Callable[[float], None]]  # work -> tick(au
 class Library:
     def __init__(self, settings: Settings, store: Store | None = None, beets=None):
         self.settings = settings
-        self.store = store if store is not None else Store(settings.store_path)
+        self.store = store if store is not None else Store(settings.store)
         self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
         self._playlists: PlaylistFolder | None = None
         self._embedder: embedders.Embedder | None = None
@@ -258,7 +258,7 @@ class Library:
         s = self.settings
         last = self.store.last_run(self.embedder.name) if same_k else None
         if last is not None:
-            s = s.with_(n_clusters=last.k)
+            s = s.with_(clusters=last.k)
         return plan(tracks, self.store, self.embedder, s, rename=rename)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
@@ -387,7 +387,7 @@ class Library:
     def _write_back(self, tracks: Iterable[Track], assignments: Mapping[str, Assignment]) -> int:
         s = self.settings
         return beets_items.write_back(tracks, assignments, write=s.write_tags,
-                                      grouping=s.write_grouping, written=self.store.restamp,
+                                      grouping=s.grouping, written=self.store.restamp,
                                       lib=self.beets)
 
     def describe(self, tracks: Iterable[Track]) -> int:

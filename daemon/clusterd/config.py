@@ -75,7 +75,7 @@ def places_from_config(root: confuse.Configuration = config) -> Places:
     """The folders and store the config names, as the core will compute them. Raises UserError
     with one line for a bad value."""
     s = settings_from_beets(root, who="clusterd")
-    return Places(s.library_root, s.playlist_dir.absolute(), s.store_path.absolute())
+    return Places(s.library_root, s.playlist_dir.absolute(), s.store.absolute())
 
 
 def options_from_config(root: confuse.Configuration = config, *,

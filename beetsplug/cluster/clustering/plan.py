@@ -34,9 +34,9 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
     if not kept:
         raise ClusterError("no analysed tracks to cluster")
     reduced = reduce(X, seed=s.seed, pca_variance=s.pca_variance)
-    scan, k = None, s.n_clusters
+    scan, k = None, s.clusters
     if k is None:
-        low, high = s.k_range
+        low, high = s.auto_range
         if len(X) <= low:
             raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
         scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed,
