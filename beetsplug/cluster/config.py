@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .analysis.path_map import PathMap
@@ -93,6 +93,10 @@ class Range:
         extra = [*self.words, *(["null"] if self.none else [])]
         return f"{kind} {bounds}".strip() + "".join(f", or {w}" for w in extra)
 
+    def refusal(self, name: str, value: object) -> str:
+        """The one line for `name` set to `value` outside this range."""
+        return f"{name} must be {self.text()}, not {value!r}"
+
     def holds(self, value: object) -> bool:
         if value is None:
             return self.none
@@ -108,7 +112,9 @@ class Range:
 
 
 # Every numeric option's valid values (the table above gives the defaults; README's reference
-# states these ranges, a test checks both, and a test tries a value outside each).
+# states these ranges, a test checks both, and a test tries a value outside each). The one
+# place a range is written: check_ranges holds the config's values to it, Settings.check the
+# fields of the same names.
 RANGES: dict[str, Range] = {
     "clusters": Range(whole=True, low=1, words=("auto",)),
     "window_seconds": Range(whole=False, low=1, high=600, none=True),
@@ -145,9 +151,9 @@ def check_ranges(values: Mapping[str, object]) -> None:
             except ValueError:
                 if name == "clusters":
                     continue  # int() below says what it could not read
-                raise ValueError(f"{name} must be {allowed.text()}, not {value!r}") from None
+                raise ValueError(allowed.refusal(name, value)) from None
         if not allowed.holds(value):
-            raise ValueError(f"{name} must be {allowed.text()}, not {value!r}")
+            raise ValueError(allowed.refusal(name, value))
 
 
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
@@ -223,8 +229,13 @@ class Settings:
 
     def check(self) -> None:
         """Raise ValueError with a clear line for any option out of range."""
-        if self.clusters is not None and self.clusters < 1:
-            raise ValueError(f"the number of clusters must be at least 1, not {self.clusters}")
+        named = {f.name for f in fields(self)}
+        for name, allowed in RANGES.items():
+            if name not in named:
+                continue  # the daemon's options: its own Options
+            value = getattr(self, name)
+            if not allowed.holds("auto" if name == "clusters" and value is None else value):
+                raise ValueError(allowed.refusal(name, value))
         if not 2 <= self.auto_range[0] <= self.auto_range[1]:
             raise ValueError("auto_range must be two numbers 2 <= low <= high, "
                              f"not {self.auto_range}")
@@ -233,18 +244,10 @@ class Settings:
                                      ("path_mode", self.path_mode, PATH_MODES)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-        for name in ("padding_threshold", "window_quantile", "pca_variance"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1]")
-        if self.max_windows is not None and self.max_windows < 1:
-            raise ValueError("max_windows must be at least 1")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of "
                              f"{', '.join(BACKENDS)}")
-        if min(self.similar_per_artist, self.similar_per_album) < 0:
-            raise ValueError("similar_per_artist and similar_per_album must be 0 (no limit) "
-                             "or more")
-        if self.workers < 1:
+        if self.workers < 1:  # the option's 0 (every core) is resolved to a count by now
             raise ValueError("workers must be at least 1")
         try:
             self.playlist_template.format(number=1, name="name", size=1)
