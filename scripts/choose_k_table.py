@@ -50,7 +50,7 @@ def main() -> None:
         core = Library(s, store)
         core.analyse([Track(p) for p in labels])
         emb = core.embedder
-        paths, X = store.vectors(sorted(labels), emb.name, emb.version)
+        paths, X = store.vector_matrix(sorted(labels), emb.name, emb.version)
         with warnings.catch_warnings():  # librosa's audioread fallback (Opus, M4A) warns
             warnings.simplefilter("ignore")
             durations = np.array([librosa.get_duration(path=p) for p in paths])

@@ -31,8 +31,8 @@ def tracks_of(library: Path) -> list[Track]:
     for row in rows:
         path = library / "music" / row["file"]
         tags = mediafile.MediaFile(str(path))
-        title = " - ".join(x for x in (tags.artist, tags.title) if x) or None
-        out.append(Track(str(path), duration=float(row["duration_s"]), title=title,
+        name = " - ".join(x for x in (tags.artist, tags.title) if x) or None
+        out.append(Track(str(path), duration=float(row["duration_s"]), display_name=name,
                          fields={"album": tags.album, "artist": tags.artist}))
     return out
 
@@ -61,7 +61,7 @@ def main() -> None:
         run = core.recluster(tracks)
         for name, paths in run.playlists.items():
             print(f"{len(paths):4d}  {name}")
-        titles = {t.path: t.title for t in tracks if t.title}
+        titles = {t.path: t.display_name for t in tracks if t.display_name}
         for path in core.draw(core.last_run(), args.out, args.projection, args.html, titles):
             print(f"wrote {path}")
     finally:

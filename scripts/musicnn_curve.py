@@ -145,7 +145,7 @@ def product(folder: Path, max_windows: int | None) -> None:
     try:
         core.analyse(tracks)
         emb = core.embedder
-        kept, X = core.store.vectors(list(labels), emb.name, emb.version)
+        kept, X = core.store.vector_matrix(list(labels), emb.name, emb.version)
     finally:
         core.close()
     s = score(Space(np.asarray(X, np.float64)), np.array([labels[p] for p in kept]))

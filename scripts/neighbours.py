@@ -44,7 +44,7 @@ def quality(backend: str) -> None:
     except ClusterError as exc:
         print(f"{backend}: not available here ({exc})")
         return
-    kept, mats = core.store.matrix(list(labels), backend, core.embedder.version)
+    kept, mats = core.store.arrays(list(labels), backend, core.embedder.version)
     core.close()
     X, y = np.stack(mats), np.array([labels[p] for p in kept])
     scaled = precision_at(neighbours.cosine_space(X), y)

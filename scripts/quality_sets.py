@@ -74,8 +74,8 @@ def analysed(s: LabelledSet, spec: str, stores: Path, *, every_window: bool) -> 
     try:
         report = core.analyse([Track(p, duration=s.durations[p]) for p in s.labels])
         emb = core.embedder
-        kept, X = core.store.vectors(list(s.labels), emb.name, emb.version)
-        _, windows = core.store.matrix(kept, emb.name, emb.version, windows=True)
+        kept, X = core.store.vector_matrix(list(s.labels), emb.name, emb.version)
+        _, windows = core.store.arrays(kept, emb.name, emb.version, windows=True)
     finally:
         core.close()
     print(f"{s.name} {spec}{' (every window)' if every_window else ''}: {len(kept)} tracks "

@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
         report = core.analyse([Track(str(p)) for p in clips], progress=progress)
     assert killed and "an analysis process died" in caplog.text
     assert report.analysed == len(clips) and not report.failed
-    assert len(store.matrix([str(p) for p in clips], "handcrafted", core.embedder.version)[0]) \
+    assert len(store.arrays([str(p) for p in clips], "handcrafted", core.embedder.version)[0]) \
         == len(clips)
 
 

@@ -31,12 +31,12 @@ def test_move_many_swaps_without_losing_a_vector(tmp_path):
     store.save([analysis("/m/a.mp3", 1), analysis("/m/b.mp3", 2), analysis("/m/c.mp3", 3)])
     run = store.save_run({"backend": "b", "version": "1", "k": 2}, [("/m/a.mp3", 1, 0.1, "A"),
                                                                     ("/m/b.mp3", 2, 0.2, "B")])
-    _, (a, b, c) = store.matrix(["/m/a.mp3", "/m/b.mp3", "/m/c.mp3"], "b", "1")
+    _, (a, b, c) = store.arrays(["/m/a.mp3", "/m/b.mp3", "/m/c.mp3"], "b", "1")
     store.move_many([("/m/a.mp3", "/m/b.mp3"), ("/m/b.mp3", "/m/a.mp3"), ("/m/c.mp3", "/m/d.mp3")])
-    _, (a2, b2, d2) = store.matrix(["/m/a.mp3", "/m/b.mp3", "/m/d.mp3"], "b", "1")
+    _, (a2, b2, d2) = store.arrays(["/m/a.mp3", "/m/b.mp3", "/m/d.mp3"], "b", "1")
     assert np.array_equal(a2, b) and np.array_equal(b2, a) and np.array_equal(d2, c)
     assert store.assignment(run, "/m/a.mp3") == (2, 0.2, "B")
-    assert store.row("/m/c.mp3", "b") is None
+    assert store.row("b", "/m/c.mp3") is None
     store.close()
 
 

@@ -54,7 +54,7 @@ def analyse(folder: Path, clips: list[Path], dask: DaskTarget | None = None, pro
 
 
 def vectors(core: Library, clips: list[Path]) -> np.ndarray:
-    found, matrix = core.store.matrix([str(p) for p in clips], core.embedder.name,
+    found, matrix = core.store.arrays([str(p) for p in clips], core.embedder.name,
                                       core.embedder.version)
     assert found == [str(p) for p in clips]
     return np.stack(matrix)
@@ -125,7 +125,7 @@ def test_a_batch_of_network_files_that_dies_is_split_to_find_the_killer(tmp_path
                            max_windows=2)
     assert report.analysed == 3
     assert [p for p, _ in report.failed] == [str(killer)], report.failed
-    assert len(core.store.matrix([str(p) for p in good], "musicnn", core.embedder.version)[0]) == 2
+    assert len(core.store.arrays([str(p) for p in good], "musicnn", core.embedder.version)[0]) == 2
     core.close()
 
 

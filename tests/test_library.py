@@ -21,7 +21,7 @@ def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
     store = Store(tmp_path / "s.db")
     core = Library(Settings(aggregate="chunk_level", clusters=2, workers=1), store)
     assert core.analyse(tracks).analysed == len(clips)
-    paths, mats = store.matrix([t.path for t in tracks], "handcrafted", core.embedder.version,
+    paths, mats = store.arrays([t.path for t in tracks], "handcrafted", core.embedder.version,
                                windows=True)
     assert len(paths) == len(clips) and all(m.shape == (6, core.embedder.dim) for m in mats)
     run = core.plan(tracks)
@@ -45,7 +45,7 @@ def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
                              workers=2), store)
     report = core.analyse(tracks)
     assert report.analysed == len(clips) and not report.failed
-    _, vecs = store.matrix([t.path for t in tracks], "clap", core.embedder.version)
+    _, vecs = store.arrays([t.path for t in tracks], "clap", core.embedder.version)
     assert np.stack(vecs).shape == (len(clips), core.embedder.vector_dim)
     assert len(core.plan(tracks).assignments) == len(clips)
     # a clap run stores clap vectors only: no handcrafted row of any version (a query by one

@@ -242,7 +242,7 @@ def test_a_full_track_gives_the_backends_patches_unless_max_windows_is_set(
         try:
             assert core.analyse([track]).analysed == 1
             emb = core.embedder
-            _, windows = core.store.matrix([track.path], emb.name, emb.version, windows=True)
+            _, windows = core.store.arrays([track.path], emb.name, emb.version, windows=True)
         finally:
             core.close()
         assert windows[0].shape == (want, 200), setting

@@ -42,9 +42,9 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
                                   vector=np.zeros(2 * emb.dim, np.float32))])
         report = core.analyse([Track(clip)])
         assert report.analysed == 1 and report.cached == 0
-        kept, mats = core.store.matrix([clip], emb.name, emb.version)
-        _, windows = core.store.matrix([clip], emb.name, emb.version, windows=True)
-        assert kept == [clip] and core.store.matrix([clip], emb.name, MEAN_STD_VERSION)[0] == []
+        kept, mats = core.store.arrays([clip], emb.name, emb.version)
+        _, windows = core.store.arrays([clip], emb.name, emb.version, windows=True)
+        assert kept == [clip] and core.store.arrays([clip], emb.name, MEAN_STD_VERSION)[0] == []
         vector, w = mats[0], windows[0]
         assert vector.shape == (emb.vector_dim,) == (emb.dim,) and w.shape[1] == emb.dim
         np.testing.assert_allclose(vector, pool(w, "mean"), rtol=1e-5, atol=1e-6)
@@ -89,7 +89,7 @@ def test_the_handcrafted_backend_keeps_its_own_windows_per_track(tmp_path, emoti
             assert core.embedder.windows_per_track == 8
             core.analyse([Track(str(long), duration=120.0)])
             emb = core.embedder
-            kept[cap] = core.store.matrix([str(long)], emb.name, emb.version, windows=True)[1][0]
+            kept[cap] = core.store.arrays([str(long)], emb.name, emb.version, windows=True)[1][0]
         finally:
             core.close()
     assert len(kept[None]) == 8  # not the 24 that window_quantile 1.0 would allow

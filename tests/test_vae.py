@@ -24,7 +24,7 @@ def clip_vectors(tmp_path_factory, emotify) -> tuple[np.ndarray, np.ndarray]:
                             write_tags=False))
     try:
         core.analyse([Track(p) for p in clips])
-        kept, X = core.store.vectors(clips, core.embedder.name, core.embedder.version)
+        kept, X = core.store.vector_matrix(clips, core.embedder.name, core.embedder.version)
     finally:
         core.close()
     genres = {str(p): g for p, g in emotify_labels().items()}

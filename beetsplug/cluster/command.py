@@ -84,7 +84,7 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             header = f"run {run.id} ({run.backend}, k={run.k})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:
-            titles = {t.path: t.title for t in tracks if t.title}
+            titles = {t.path: t.display_name for t in tracks if t.display_name}
             for f in core.draw(run, Path(opts.plot), opts.projection, opts.html, titles):
                 ui.print_(f"cluster: wrote {f}")
     finally:

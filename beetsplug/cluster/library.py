@@ -157,7 +157,7 @@ class Library:
         for old in self.store.find_moved(st.st_size, st.st_mtime, emb.name, emb.version):
             if old == path or os.path.exists(old):
                 continue
-            row = self.store.row(old, emb.name)
+            row = self.store.row(emb.name, old)
             if row is None or row.fingerprint is None:
                 continue
             if here is None:
@@ -301,7 +301,7 @@ class Library:
         left unplaced, and placed by a later call (the daemon retries it)."""
         emb, out = self.embedder, Placement()
         tracks, _ = self.eligible(tracks)
-        before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
+        before = {t.path: self.store.row(emb.name, t.path) for t in tracks}
         report = self.analyse(tracks)
         out.failed, out.unreadable = report.failed, report.unreadable
         self.describe(tracks)  # what the analysis found is in beets with or without a run
@@ -438,7 +438,7 @@ class Library:
         """Each (old, new) as one simultaneous rename: vectors, run assignments and playlist
         lines follow. Returns the new paths whose old path the store never knew (to analyse)."""
         pairs = list(pairs)  # the backend's name, not its model: a move loads no network
-        known = [(o, n) for o, n in pairs if self.store.row(o, self.settings.backend) is not None]
+        known = [(o, n) for o, n in pairs if self.store.row(self.settings.backend, o) is not None]
         if known:
             self.store.move_many(known)
             self.playlists.move(known)
