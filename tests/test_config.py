@@ -52,9 +52,9 @@ def test_settings_defaults_come_from_the_table():
 
 
 def test_daemon_options_defaults_come_from_the_table():
-    from clusterd.service import Options
+    from clusterd.service import DaemonOptions
 
-    o = Options(roots=())
+    o = DaemonOptions(roots=())
     assert (o.poll, o.poll_interval, o.quiet, o.max_wait, o.recluster_after) == (
         DEFAULTS["poll"], DEFAULTS["poll_interval"], DEFAULTS["quiet_seconds"],
         DEFAULTS["max_wait_seconds"], DEFAULTS["recluster_after"])

@@ -11,7 +11,7 @@ import pytest
 from beets import library
 from clusterd.beets_lookup import find_items
 from clusterd.handler import CoreHandler
-from clusterd.service import Options, Service
+from clusterd.service import DaemonOptions, Service
 from conftest import clustered_folder, copy_clips, pick_clips
 
 from beetsplug.cluster.errors import ClusterError
@@ -86,7 +86,8 @@ def test_the_real_core_in_process_places_follows_and_leaks_no_threads(tmp_path, 
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
     handler = CoreHandler(lib, settings)
-    svc = Service(Options(roots=(music,), quiet=0.3, max_wait=3.0), handler, errors=(ClusterError,))
+    svc = Service(DaemonOptions(roots=(music,), quiet=0.3, max_wait=3.0), handler,
+                  errors=(ClusterError,))
     svc.start()
     try:
         (new,) = copy_clips(pick_clips(per_genre=1, offset=4)[:1], music / "new")

@@ -23,7 +23,7 @@ def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
     assert core.analyse(tracks).analysed == len(clips)
     paths, mats = store.arrays([t.path for t in tracks], "handcrafted", core.embedder.version,
                                windows=True)
-    assert len(paths) == len(clips) and all(m.shape == (6, core.embedder.dim) for m in mats)
+    assert len(paths) == len(clips) and all(m.shape == (6, core.embedder.window_dim) for m in mats)
     run = core.plan(tracks)
     assert sorted(run.assignments) == sorted(t.path for t in tracks)
     assert {c for c, _, _ in run.assignments.values()} == {1, 2}
@@ -32,7 +32,7 @@ def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
     assert avg.analyse(tracks).analysed == 0
 
 
-def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
+def test_a_network_backend_through_the_core(tmp_path, emotify):
     pytest.importorskip("transformers")
     from clap_tiny import save_tiny
 

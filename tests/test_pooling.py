@@ -39,14 +39,15 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
         st = os.stat(clip)
         # the file as the mean_std backend left it: same size and mtime, a 170-d vector
         core.store.save([Analysis(clip, st.st_size, st.st_mtime, emb.name, MEAN_STD_VERSION,
-                                  vector=np.zeros(2 * emb.dim, np.float32))])
+                                  vector=np.zeros(2 * emb.window_dim, np.float32))])
         report = core.analyse([Track(clip)])
         assert report.analysed == 1 and report.cached == 0
         kept, mats = core.store.arrays([clip], emb.name, emb.version)
         _, windows = core.store.arrays([clip], emb.name, emb.version, windows=True)
         assert kept == [clip] and core.store.arrays([clip], emb.name, MEAN_STD_VERSION)[0] == []
         vector, w = mats[0], windows[0]
-        assert vector.shape == (emb.vector_dim,) == (emb.dim,) and w.shape[1] == emb.dim
+        assert vector.shape == (emb.vector_dim,) == (emb.window_dim,)
+        assert w.shape[1] == emb.window_dim
         np.testing.assert_allclose(vector, pool(w, "mean"), rtol=1e-5, atol=1e-6)
         assert core.analyse([Track(clip)]).cached == 1  # the new version is kept
     finally:

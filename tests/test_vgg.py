@@ -91,7 +91,8 @@ def test_msd_vgg_tags_fit_real_clips(tmp_path, emotify):
         names = list(emb.tag_names)
     finally:
         core.close()
-    assert emb.dim == 256 and emb.version == "0.1.0-MSD_vgg-port1" and len(tags) == len(clips)
+    assert emb.window_dim == 256 and emb.version == "0.1.0-MSD_vgg-port1"
+    assert len(tags) == len(clips)
     mean = {g: np.mean([tags[p] for p in clips if clips[p] == g], axis=0) for g in
             set(clips.values())}
     # a wrong layout gives tags unrelated to the music; the real model hears rock as rock

@@ -18,7 +18,7 @@ from .item_table import read_clustered, read_tracks
 from .library import Library
 from .log import log
 from .output import files, playlists
-from .progress import Progress
+from .progress import ProgressLine
 from .records import AnalysisReport, ClusterRun, Track
 from .text import plural
 
@@ -41,7 +41,7 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         # earlier runs' members the query no longer holds: their tags are cleared
         others = () if opts.pretend else read_clustered(lib, besides=tracks)
         _, run = core.update(tracks, force=opts.force, analysed=print_report, others=others,
-                             progress=lambda work: Progress(work, "analysing").tick,
+                             progress=lambda work: ProgressLine(work, "analysing").tick,
                              rename=opts.rename, pretend=opts.pretend)
         if opts.pretend:
             print_summary(run)

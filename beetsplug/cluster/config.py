@@ -19,7 +19,7 @@ AGGREGATES = ("chunk_average", "chunk_level")
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder", "vae")
 
 # Every option with its default, as README's configuration reference shows it (a test compares
-# the two). Settings and the daemon's Options take their defaults from here.
+# the two). Settings and the daemon's DaemonOptions take their defaults from here.
 DEFAULTS: dict[str, object] = {
     "clusters": 6,
     "auto_range": "2-12",
@@ -232,7 +232,7 @@ class Settings:
         named = {f.name for f in fields(self)}
         for name, allowed in RANGES.items():
             if name not in named:
-                continue  # the daemon's options: its own Options
+                continue  # the daemon's: DaemonOptions
             value = getattr(self, name)
             if not allowed.holds("auto" if name == "clusters" and value is None else value):
                 raise ValueError(allowed.refusal(name, value))

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from . import beets_items, embedders, freshness, run_inputs
 from .config import Settings
-from .freshness import State
+from .freshness import Freshness
 from .item_table import ItemTable, read_table
 from .log import log
 from .output.paths import PlaylistError, readable
@@ -104,18 +104,18 @@ class Library:
                 continue
             row = rows.get(t.path)
             now = freshness.state(row, st, emb.version, keep_windows)
-            if row is not None and not row.intact and now is State.CHANGED:
+            if row is not None and not row.intact and now is Freshness.CHANGED:
                 log.warning("{}: its stored vector is damaged; analysing it again",
                             readable(t.path))
             if force:
                 todo.append((t, st))
-            elif now is State.FRESH:
+            elif now is Freshness.FRESH:
                 report.cached += 1
-            elif now is State.FAILED:
+            elif now is Freshness.FAILED:
                 report.known_failures.append((t.path, row.error))
-            elif now is State.UNKNOWN and self._adopt_moved(t.path, st):
+            elif now is Freshness.UNKNOWN and self._adopt_moved(t.path, st):
                 report.moved += 1
-            elif now is State.CHANGED and freshness.retagged(row, emb.version, keep_windows,
+            elif now is Freshness.CHANGED and freshness.retagged(row, emb.version, keep_windows,
                                                              fingerprint(t.path)):
                 self.store.restamp(t.path)  # only the tags changed: the vector still holds
                 report.retagged += 1
@@ -146,7 +146,7 @@ class Library:
             tick = progress(Workload(len(jobs), sum(kept_seconds(j, length.get(j.path) or typical)
                                                     for j in jobs)))
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
-                        keep_windows=s.aggregate == "chunk_level", dask=s.dask, progress=tick)
+                        keep_windows=s.aggregate == "chunk_level", dask=s.dask, tick=tick)
 
     def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
         """A file the store knows under a path that is gone, with the same size and mtime and
@@ -426,9 +426,9 @@ class Library:
                 continue
             now = freshness.state(rows.get(path), st, emb.version,
                                   self.settings.aggregate == "chunk_level")
-            if ((now is State.UNKNOWN and not self._adopt_moved(path, st))
-                    or (now is State.FRESH and run is not None and path not in placed)
-                    or now is State.CHANGED):
+            if ((now is Freshness.UNKNOWN and not self._adopt_moved(path, st))
+                    or (now is Freshness.FRESH and run is not None and path not in placed)
+                    or now is Freshness.CHANGED):
                 out.append(path)
         return out
 

@@ -24,12 +24,12 @@ from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 from clusterd.beets_lookup import add_files, find_items, open_library
 from clusterd.events import PathFilter
-from clusterd.service import Options
+from clusterd.service import DaemonOptions
 from clusterd.worker import CoreBinding
 
 log = cluster_log.get(__name__)
 
-def build(options: Options, lib: beets_library.Library | None = None) -> CoreBinding:
+def build(options: DaemonOptions, lib: beets_library.Library | None = None) -> CoreBinding:
     """The core for the daemon, from the current beets config; `lib` when beets opened it."""
     lib = lib or open_library()
     settings = settings_from_beets(who="clusterd")
