@@ -91,8 +91,8 @@ def placing_alone(root: Path) -> float:
     shutil.copyfile(CLIP.with_name("rock_003.mp3"), new)
     time.sleep(1.2)
     lib = library.Library(str(root / "library.db"), str(music))
-    handler = CoreHandler(lib, Settings(n_clusters=12, workers=CONFIG["workers"],
-                                        store_path=root / "cluster.db",
+    handler = CoreHandler(lib, Settings(clusters=12, workers=CONFIG["workers"],
+                                        store=root / "cluster.db",
                                         playlist_dir=root / "playlists", library_root=music))
     try:
         handler._warm_up()
@@ -116,7 +116,7 @@ def analysis_alone(tmp: Path) -> float:
         clip = tmp / f"alone{run}" / "new.mp3"
         clip.parent.mkdir()
         shutil.copyfile(CLIP, clip)
-        core = Library(Settings(workers=CONFIG["workers"], store_path=clip.parent / "s.db",
+        core = Library(Settings(workers=CONFIG["workers"], store=clip.parent / "s.db",
                                 playlist_dir=clip.parent))
         start = time.perf_counter()
         core.analyse([Track(str(clip))])

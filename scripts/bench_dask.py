@@ -31,7 +31,7 @@ from beetsplug.cluster.records import Track
 
 def timed(paths: list[str], settings: Settings) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        core = Library(settings.with_(store_path=Path(tmp) / "bench.db"))
+        core = Library(settings.with_(store=Path(tmp) / "bench.db"))
         start = time.perf_counter()
         report = core.analyse([Track(p, duration=30.0) for p in paths])
         wall = time.perf_counter() - start

@@ -196,7 +196,7 @@ from beetsplug.cluster.library import Library
 from beetsplug.cluster.records import Track
 cap, store = sys.argv[1], Path(sys.argv[2])
 tracks = [Track(p, duration=float(d)) for p, d in zip(sys.argv[3::2], sys.argv[4::2])]
-core = Library(Settings(backend="musicnn", workers=2, store_path=store, write_tags=False,
+core = Library(Settings(backend="musicnn", workers=2, store=store, write_tags=False,
                         playlist_dir=store.parent / "playlists",
                         max_windows=None if cap == "default" else int(cap)))
 try:

@@ -1,4 +1,4 @@
-"""How fast the store hands back a big library's vectors: `Store.matrix` over N rows, against
+"""How fast the store hands back a big library's vectors: `Store.arrays` over N rows, against
 the same query on the (backend, version) index it used to take (the reference), in one run.
 
     python scripts/bench_store.py [--rows 100000]
@@ -34,7 +34,7 @@ def main() -> None:
                                 vector=rng.standard_normal(85).astype(np.float32))
                        for p in paths[start:start + 5000])
         t = time.perf_counter()
-        kept, _ = store.matrix(paths, "handcrafted", "1")
+        kept, _ = store.arrays(paths, "handcrafted", "1")
         ours = time.perf_counter() - t
         assert len(kept) == n
         t = time.perf_counter()
@@ -47,7 +47,7 @@ def main() -> None:
                 ["handcrafted", "1", *chunk]).fetchall()
         reference = time.perf_counter() - t
         store.close()
-    print(f"{n} rows: Store.matrix {ours:.2f} s, the indexed query {reference:.2f} s "
+    print(f"{n} rows: Store.arrays {ours:.2f} s, the indexed query {reference:.2f} s "
           f"({reference / ours:.1f}x)")
 
 

@@ -44,13 +44,13 @@ def main() -> None:
         labels = labelled(folder)
         store_path = REPO / "bench-out" / f"choose-k-{folder.name}.db"
         store_path.parent.mkdir(exist_ok=True)
-        s = Settings(workers=os.cpu_count() or 1, store_path=store_path,
+        s = Settings(workers=os.cpu_count() or 1, store=store_path,
                      playlist_dir=store_path.parent / "playlists", write_tags=False)
         store = Store(store_path)
         core = Library(s, store)
         core.analyse([Track(p) for p in labels])
         emb = core.embedder
-        paths, X = store.vectors(sorted(labels), emb.name, emb.version)
+        paths, X = store.vector_matrix(sorted(labels), emb.name, emb.version)
         with warnings.catch_warnings():  # librosa's audioread fallback (Opus, M4A) warns
             warnings.simplefilter("ignore")
             durations = np.array([librosa.get_duration(path=p) for p in paths])

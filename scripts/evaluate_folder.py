@@ -39,14 +39,14 @@ def main() -> None:
     tracks = [Track(p, duration=None) for p in labels]
     store = Store(store_path)
     base = Settings(backend=args.backend, model=args.model, method=args.method,
-                    aggregate=args.aggregate, workers=os.cpu_count() or 1, store_path=store_path,
+                    aggregate=args.aggregate, workers=os.cpu_count() or 1, store=store_path,
                     playlist_dir=store_path.parent / "playlists", write_tags=False)
     report = Library(base, store).analyse(tracks)
     print(f"{len(tracks)} clips: {report.analysed} analysed now, {report.cached} from the store, "
           f"{len(report.failed) + len(report.known_failures)} failed")
     table = {}
     for k in args.k or ["4"]:
-        core = Library(base.with_(n_clusters=None if k == "auto" else int(k)), store)
+        core = Library(base.with_(clusters=None if k == "auto" else int(k)), store)
         run = core.recluster(tracks)
         if run.scan:
             print(run.scan.render())

@@ -31,8 +31,8 @@ def tracks_of(library: Path) -> list[Track]:
     for row in rows:
         path = library / "music" / row["file"]
         tags = mediafile.MediaFile(str(path))
-        title = " - ".join(x for x in (tags.artist, tags.title) if x) or None
-        out.append(Track(str(path), duration=float(row["duration_s"]), title=title,
+        name = " - ".join(x for x in (tags.artist, tags.title) if x) or None
+        out.append(Track(str(path), duration=float(row["duration_s"]), display_name=name,
                          fields={"album": tags.album, "artist": tags.artist}))
     return out
 
@@ -51,8 +51,8 @@ def main() -> None:
     work = REPO / "bench-out" / "map" / args.backend
     work.mkdir(parents=True, exist_ok=True)
     tracks = tracks_of(args.library.resolve())
-    settings = Settings(n_clusters=args.n, workers=args.workers, backend=args.backend,
-                        store_path=work / "cluster.db", playlist_dir=work / "Playlists",
+    settings = Settings(clusters=args.n, workers=args.workers, backend=args.backend,
+                        store=work / "cluster.db", playlist_dir=work / "Playlists",
                         library_root=args.library.resolve() / "music", write_tags=False)
     core = Library(settings)
     try:
@@ -61,7 +61,7 @@ def main() -> None:
         run = core.recluster(tracks)
         for name, paths in run.playlists.items():
             print(f"{len(paths):4d}  {name}")
-        titles = {t.path: t.title for t in tracks if t.title}
+        titles = {t.path: t.display_name for t in tracks if t.display_name}
         for path in core.draw(core.last_run(), args.out, args.projection, args.html, titles):
             print(f"wrote {path}")
     finally:

@@ -140,12 +140,12 @@ def product(folder: Path, max_windows: int | None) -> None:
     root = folder / "music" if (folder / "music").is_dir() else folder
     tracks = [Track(p, duration=seconds.get(str(Path(p).relative_to(root)))) for p in labels]
     store = OUT / f"{folder.name}-product-{max_windows or 'default'}.db"
-    core = Library(Settings(backend="musicnn", workers=2, store_path=store, write_tags=False,
+    core = Library(Settings(backend="musicnn", workers=2, store=store, write_tags=False,
                             playlist_dir=OUT / "playlists", max_windows=max_windows))
     try:
         core.analyse(tracks)
         emb = core.embedder
-        kept, X = core.store.vectors(list(labels), emb.name, emb.version)
+        kept, X = core.store.vector_matrix(list(labels), emb.name, emb.version)
     finally:
         core.close()
     s = score(Space(np.asarray(X, np.float64)), np.array([labels[p] for p in kept]))

@@ -36,7 +36,7 @@ def quality(backend: str) -> None:
     store_path = REPO / "bench-out" / f"emotify-{backend}.db"
     labels = labelled_clips()
     tracks = [Track(p) for p in labels]
-    s = Settings(backend=backend, workers=os.cpu_count() or 1, store_path=store_path,
+    s = Settings(backend=backend, workers=os.cpu_count() or 1, store=store_path,
                  playlist_dir=store_path.parent / "playlists", write_tags=False)
     try:
         core = Library(s)
@@ -44,7 +44,7 @@ def quality(backend: str) -> None:
     except ClusterError as exc:
         print(f"{backend}: not available here ({exc})")
         return
-    kept, mats = core.store.matrix(list(labels), backend, core.embedder.version)
+    kept, mats = core.store.arrays(list(labels), backend, core.embedder.version)
     core.close()
     X, y = np.stack(mats), np.array([labels[p] for p in kept])
     scaled = precision_at(neighbours.cosine_space(X), y)

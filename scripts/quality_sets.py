@@ -67,15 +67,15 @@ def analysed(s: LabelledSet, spec: str, stores: Path, *, every_window: bool) -> 
     suffix = "-all" if every_window else ""
     store_path = stores / f"{s.name}-{spec.replace(':', '-')}{suffix}.db"
     settings = Settings(backend=backend, model=model or None, aggregate="chunk_level",
-                        workers=2, store_path=store_path,
+                        workers=2, store=store_path,
                         playlist_dir=store_path.parent / "playlists", write_tags=False,
                         max_windows=ALL_WINDOWS if every_window else None)
     core = Library(settings)
     try:
         report = core.analyse([Track(p, duration=s.durations[p]) for p in s.labels])
         emb = core.embedder
-        kept, X = core.store.vectors(list(s.labels), emb.name, emb.version)
-        _, windows = core.store.matrix(kept, emb.name, emb.version, windows=True)
+        kept, X = core.store.vector_matrix(list(s.labels), emb.name, emb.version)
+        _, windows = core.store.arrays(kept, emb.name, emb.version, windows=True)
     finally:
         core.close()
     print(f"{s.name} {spec}{' (every window)' if every_window else ''}: {len(kept)} tracks "

@@ -47,7 +47,7 @@ def clustered_folder(tmp_path: Path, per_genre: int):
     from beetsplug.cluster.records import Track
 
     music = tmp_path / "music"
-    settings = Settings(n_clusters=2, workers=1, store_path=tmp_path / "cluster.db",
+    settings = Settings(clusters=2, workers=1, store=tmp_path / "cluster.db",
                         playlist_dir=music / "Playlists", library_root=music)
     clips = copy_clips(pick_clips(per_genre=per_genre), music)
     core, tracks = Library(settings), [Track(str(p)) for p in clips]

@@ -40,10 +40,10 @@ def field_label(item, field: str):
 
 
 def track_of(item) -> Track:
-    title = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
+    display_name = " - ".join(x for x in (item.get("artist"), item.get("title")) if x)
     fields = {f: field_label(item, f) for f in NAME_FIELDS}
-    return Track(item_path(item), item.id, item.get("length") or None, title or None, fields,
-                 item=item)
+    return Track(item_path(item), item.id, item.get("length") or None, display_name or None,
+                 fields, item=item)
 
 
 def write_back(tracks: Iterable[Track], assignments: Mapping[str, Assignment], *, write: bool,

@@ -18,7 +18,7 @@ from .item_table import read_clustered, read_tracks
 from .library import Library
 from .log import log
 from .output import files, playlists
-from .progress import Progress
+from .progress import ProgressLine
 from .records import AnalysisReport, ClusterRun, Track
 from .text import plural
 
@@ -41,7 +41,7 @@ def run(lib, with_items: list[Track], s: Settings, opts, *,
         # earlier runs' members the query no longer holds: their tags are cleared
         others = () if opts.pretend else read_clustered(lib, besides=tracks)
         _, run = core.update(tracks, force=opts.force, analysed=print_report, others=others,
-                             progress=lambda work: Progress(work, "analysing").tick,
+                             progress=lambda work: ProgressLine(work, "analysing").tick,
                              rename=opts.rename, pretend=opts.pretend)
         if opts.pretend:
             print_summary(run)
@@ -84,7 +84,7 @@ def judge_last(lib, query, s: Settings, opts, truth: dict[str, object] | None = 
             header = f"run {run.id} ({run.backend}, k={run.k})"
             ui.print_(quality.format_table({header: measures}))
         if opts.plot:
-            titles = {t.path: t.title for t in tracks if t.title}
+            titles = {t.path: t.display_name for t in tracks if t.display_name}
             for f in core.draw(run, Path(opts.plot), opts.projection, opts.html, titles):
                 ui.print_(f"cluster: wrote {f}")
     finally:

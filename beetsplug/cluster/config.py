@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .analysis.path_map import PathMap
@@ -19,7 +19,7 @@ AGGREGATES = ("chunk_average", "chunk_level")
 METHODS = ("kmeans", "agglomerative", "gmm", "dbscan", "hdbscan", "autoencoder", "vae")
 
 # Every option with its default, as README's configuration reference shows it (a test compares
-# the two). Settings and the daemon's Options take their defaults from here.
+# the two). Settings and the daemon's DaemonOptions take their defaults from here.
 DEFAULTS: dict[str, object] = {
     "clusters": 6,
     "auto_range": "2-12",
@@ -93,6 +93,10 @@ class Range:
         extra = [*self.words, *(["null"] if self.none else [])]
         return f"{kind} {bounds}".strip() + "".join(f", or {w}" for w in extra)
 
+    def refusal(self, name: str, value: object) -> str:
+        """The one line for `name` set to `value` outside this range."""
+        return f"{name} must be {self.text()}, not {value!r}"
+
     def holds(self, value: object) -> bool:
         if value is None:
             return self.none
@@ -108,7 +112,9 @@ class Range:
 
 
 # Every numeric option's valid values (the table above gives the defaults; README's reference
-# states these ranges, a test checks both, and a test tries a value outside each).
+# states these ranges, a test checks both, and a test tries a value outside each). The one
+# place a range is written: check_ranges holds the config's values to it, Settings.check the
+# fields of the same names.
 RANGES: dict[str, Range] = {
     "clusters": Range(whole=True, low=1, words=("auto",)),
     "window_seconds": Range(whole=False, low=1, high=600, none=True),
@@ -145,9 +151,9 @@ def check_ranges(values: Mapping[str, object]) -> None:
             except ValueError:
                 if name == "clusters":
                     continue  # int() below says what it could not read
-                raise ValueError(f"{name} must be {allowed.text()}, not {value!r}") from None
+                raise ValueError(allowed.refusal(name, value)) from None
         if not allowed.holds(value):
-            raise ValueError(f"{name} must be {allowed.text()}, not {value!r}")
+            raise ValueError(allowed.refusal(name, value))
 
 
 DAEMON_KEYS = ("watch_dirs", "poll", "poll_interval", "quiet_seconds", "max_wait_seconds",
@@ -165,8 +171,8 @@ class DaskTarget:
 @dataclass(frozen=True)
 class Settings:
     # Clustering
-    n_clusters: int | None = DEFAULTS["clusters"]  # None: choose k by silhouette over k_range
-    k_range: tuple[int, int] = (2, 12)
+    clusters: int | None = DEFAULTS["clusters"]  # None: choose k by silhouette over auto_range
+    auto_range: tuple[int, int] = (2, 12)
     method: str = DEFAULTS["method"]
     aggregate: str = DEFAULTS["aggregate"]
     pca_variance: float = DEFAULTS["pca_variance"]
@@ -186,14 +192,14 @@ class Settings:
     dask: DaskTarget | None = None  # None: local worker processes
 
     # Output
-    store_path: Path = Path("cluster.db")
+    store: Path = Path("cluster.db")
     playlist_dir: Path = Path("playlists")
     playlist_template: str = DEFAULTS["playlist_template"]
     path_mode: str = DEFAULTS["path_mode"]
     path_prefix: str = DEFAULTS["path_prefix"]
     url_encode: bool = DEFAULTS["url_encode"]
     library_root: Path | None = None
-    write_grouping: bool = DEFAULTS["grouping"]
+    grouping: bool = DEFAULTS["grouping"]
     write_tags: bool = True  # into the files too: beets' own `write` option, set by front ends
 
     # beet similar: at most this many tracks per artist / per album in one playlist; 0: no limit
@@ -223,27 +229,25 @@ class Settings:
 
     def check(self) -> None:
         """Raise ValueError with a clear line for any option out of range."""
-        if self.n_clusters is not None and self.n_clusters < 1:
-            raise ValueError(f"the number of clusters must be at least 1, not {self.n_clusters}")
-        if not 2 <= self.k_range[0] <= self.k_range[1]:
-            raise ValueError(f"auto_range must be two numbers 2 <= low <= high, not {self.k_range}")
+        named = {f.name for f in fields(self)}
+        for name, allowed in RANGES.items():
+            if name not in named:
+                continue  # the daemon's: DaemonOptions
+            value = getattr(self, name)
+            if not allowed.holds("auto" if name == "clusters" and value is None else value):
+                raise ValueError(allowed.refusal(name, value))
+        if not 2 <= self.auto_range[0] <= self.auto_range[1]:
+            raise ValueError("auto_range must be two numbers 2 <= low <= high, "
+                             f"not {self.auto_range}")
         for name, value, allowed in (("method", self.method, METHODS),
                                      ("aggregate", self.aggregate, AGGREGATES),
                                      ("path_mode", self.path_mode, PATH_MODES)):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-        for name in ("padding_threshold", "window_quantile", "pca_variance"):
-            if not 0.0 < getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be in (0, 1]")
-        if self.max_windows is not None and self.max_windows < 1:
-            raise ValueError("max_windows must be at least 1")
         if self.backend not in BACKENDS:
             raise ValueError(f"unknown backend {self.backend!r}; choose one of "
                              f"{', '.join(BACKENDS)}")
-        if min(self.similar_per_artist, self.similar_per_album) < 0:
-            raise ValueError("similar_per_artist and similar_per_album must be 0 (no limit) "
-                             "or more")
-        if self.workers < 1:
+        if self.workers < 1:  # the option's 0 (every core) is resolved to a count by now
             raise ValueError("workers must be at least 1")
         try:
             self.playlist_template.format(number=1, name="name", size=1)
@@ -276,8 +280,8 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
     playlist_dir = _path(c["playlist_dir"]) or library_root / "Playlists"
     try:
         s = Settings(
-            n_clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
-            k_range=_k_range(c["auto_range"]),
+            clusters=None if str(c["clusters"]).lower() == "auto" else int(c["clusters"]),
+            auto_range=_auto_range(c["auto_range"]),
             method=c["method"], aggregate=c["aggregate"],
             pca_variance=float(c["pca_variance"]), seed=int(c["seed"]),
             minibatch_threshold=int(c["minibatch_threshold"]),
@@ -287,11 +291,11 @@ def settings_from(values: Mapping[str, object], *, library_db: Path, library_roo
             max_windows=None if c["max_windows"] is None else int(c["max_windows"]),
             window_quantile=float(c["window_quantile"]),
             workers=int(c["workers"]) or os.cpu_count() or 1,
-            store_path=_path(c["store"]) or library_db.parent / "cluster.db",
+            store=_path(c["store"]) or library_db.parent / "cluster.db",
             playlist_dir=playlist_dir,
             playlist_template=str(c["playlist_template"]), path_mode=c["path_mode"],
             path_prefix=str(c["path_prefix"] or ""), url_encode=bool(c["url_encode"]),
-            library_root=library_root, write_grouping=bool(c["grouping"]),
+            library_root=library_root, grouping=bool(c["grouping"]),
             import_new=bool(c["import_new"]), cache_dir=user_cache_dir(),
             similar_per_artist=int(c["similar_per_artist"]),
             similar_per_album=int(c["similar_per_album"]),
@@ -328,7 +332,7 @@ def _dask(address: object, path_map: object) -> DaskTarget | None:
     return DaskTarget(text, PathMap.parse(path_map))
 
 
-def _k_range(value: object) -> tuple[int, int]:
+def _auto_range(value: object) -> tuple[int, int]:
     parts = str(value).split("-", 1)
     if len(parts) != 2:
         raise ValueError(f"auto_range must look like 2-12, not {value!r}")

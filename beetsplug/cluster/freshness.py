@@ -23,22 +23,22 @@ class Row:
     intact: bool = True
 
 
-class State(Enum):
+class Freshness(Enum):
     FRESH = "fresh"  # analysed as it is now: nothing to do
     FAILED = "failed"  # failed as it is now: not retried until the file changes
     UNKNOWN = "unknown"  # never seen under this path: new, or moved here unseen
     CHANGED = "changed"  # seen, but the file, the backend version or what we keep changed
 
 
-def state(row: Row | None, st: os.stat_result, version: str, keep_windows: bool) -> State:
+def state(row: Row | None, st: os.stat_result, version: str, keep_windows: bool) -> Freshness:
     if row is None:
-        return State.UNKNOWN
+        return Freshness.UNKNOWN
     same_file = (row.size, row.mtime) == (st.st_size, st.st_mtime) and row.version == version
     if same_file and row.error is not None:
-        return State.FAILED
+        return Freshness.FAILED
     if same_file and row.intact and (row.has_windows or not keep_windows):
-        return State.FRESH
-    return State.CHANGED
+        return Freshness.FRESH
+    return Freshness.CHANGED
 
 
 def retagged(row: Row | None, version: str, keep_windows: bool, print_now: str | None) -> bool:

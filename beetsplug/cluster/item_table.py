@@ -195,11 +195,12 @@ class _Reader:
 
     def track(self, row: tuple) -> Track:
         item_id, path, length, artist, title = row[:5]
-        label = " - ".join(x for x in (artist, title) if x) or None
+        display_name = " - ".join(x for x in (artist, title) if x) or None
         fields = {f: next((v for i, from_sql in cs if row[i] is not None
                            and (v := _first(from_sql(row[i]))) is not None), None)
                   for f, cs in self.sources.items()}
-        return Track(os.fsdecode(self.absolute(path)), item_id, length or None, label, fields)
+        return Track(os.fsdecode(self.absolute(path)), item_id, length or None, display_name,
+                     fields)
 
 
 def _first(value):

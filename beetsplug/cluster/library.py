@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from . import beets_items, embedders, freshness, run_inputs
 from .config import Settings
-from .freshness import State
+from .freshness import Freshness
 from .item_table import ItemTable, read_table
 from .log import log
 from .output.paths import PlaylistError, readable
@@ -55,7 +55,7 @@ StartProgress = Callable[[Workload], Callable[[float], None]]  # work -> tick(au
 class Library:
     def __init__(self, settings: Settings, store: Store | None = None, beets=None):
         self.settings = settings
-        self.store = store if store is not None else Store(settings.store_path)
+        self.store = store if store is not None else Store(settings.store)
         self.beets = beets  # the beets library that tracks read in bulk (an id, no Item) are in
         self._playlists: PlaylistFolder | None = None
         self._embedder: embedders.Embedder | None = None
@@ -104,18 +104,18 @@ class Library:
                 continue
             row = rows.get(t.path)
             now = freshness.state(row, st, emb.version, keep_windows)
-            if row is not None and not row.intact and now is State.CHANGED:
+            if row is not None and not row.intact and now is Freshness.CHANGED:
                 log.warning("{}: its stored vector is damaged; analysing it again",
                             readable(t.path))
             if force:
                 todo.append((t, st))
-            elif now is State.FRESH:
+            elif now is Freshness.FRESH:
                 report.cached += 1
-            elif now is State.FAILED:
+            elif now is Freshness.FAILED:
                 report.known_failures.append((t.path, row.error))
-            elif now is State.UNKNOWN and self._adopt_moved(t.path, st):
+            elif now is Freshness.UNKNOWN and self._adopt_moved(t.path, st):
                 report.moved += 1
-            elif now is State.CHANGED and freshness.retagged(row, emb.version, keep_windows,
+            elif now is Freshness.CHANGED and freshness.retagged(row, emb.version, keep_windows,
                                                              fingerprint(t.path)):
                 self.store.restamp(t.path)  # only the tags changed: the vector still holds
                 report.retagged += 1
@@ -146,7 +146,7 @@ class Library:
             tick = progress(Workload(len(jobs), sum(kept_seconds(j, length.get(j.path) or typical)
                                                     for j in jobs)))
         return run_jobs(jobs, self.store, emb, workers=min(s.workers, len(jobs)),
-                        keep_windows=s.aggregate == "chunk_level", dask=s.dask, progress=tick)
+                        keep_windows=s.aggregate == "chunk_level", dask=s.dask, tick=tick)
 
     def _adopt_moved(self, path: str, st: os.stat_result) -> bool:
         """A file the store knows under a path that is gone, with the same size and mtime and
@@ -157,7 +157,7 @@ class Library:
         for old in self.store.find_moved(st.st_size, st.st_mtime, emb.name, emb.version):
             if old == path or os.path.exists(old):
                 continue
-            row = self.store.row(old, emb.name)
+            row = self.store.row(emb.name, old)
             if row is None or row.fingerprint is None:
                 continue
             if here is None:
@@ -258,7 +258,7 @@ class Library:
         s = self.settings
         last = self.store.last_run(self.embedder.name) if same_k else None
         if last is not None:
-            s = s.with_(n_clusters=last.k)
+            s = s.with_(clusters=last.k)
         return plan(tracks, self.store, self.embedder, s, rename=rename)
 
     def recluster(self, tracks: list[Track], *, others: Iterable[Track] = (),
@@ -301,7 +301,7 @@ class Library:
         left unplaced, and placed by a later call (the daemon retries it)."""
         emb, out = self.embedder, Placement()
         tracks, _ = self.eligible(tracks)
-        before = {t.path: self.store.row(t.path, emb.name) for t in tracks}
+        before = {t.path: self.store.row(emb.name, t.path) for t in tracks}
         report = self.analyse(tracks)
         out.failed, out.unreadable = report.failed, report.unreadable
         self.describe(tracks)  # what the analysis found is in beets with or without a run
@@ -387,7 +387,7 @@ class Library:
     def _write_back(self, tracks: Iterable[Track], assignments: Mapping[str, Assignment]) -> int:
         s = self.settings
         return beets_items.write_back(tracks, assignments, write=s.write_tags,
-                                      grouping=s.write_grouping, written=self.store.restamp,
+                                      grouping=s.grouping, written=self.store.restamp,
                                       lib=self.beets)
 
     def describe(self, tracks: Iterable[Track]) -> int:
@@ -426,9 +426,9 @@ class Library:
                 continue
             now = freshness.state(rows.get(path), st, emb.version,
                                   self.settings.aggregate == "chunk_level")
-            if ((now is State.UNKNOWN and not self._adopt_moved(path, st))
-                    or (now is State.FRESH and run is not None and path not in placed)
-                    or now is State.CHANGED):
+            if ((now is Freshness.UNKNOWN and not self._adopt_moved(path, st))
+                    or (now is Freshness.FRESH and run is not None and path not in placed)
+                    or now is Freshness.CHANGED):
                 out.append(path)
         return out
 
@@ -438,7 +438,7 @@ class Library:
         """Each (old, new) as one simultaneous rename: vectors, run assignments and playlist
         lines follow. Returns the new paths whose old path the store never knew (to analyse)."""
         pairs = list(pairs)  # the backend's name, not its model: a move loads no network
-        known = [(o, n) for o, n in pairs if self.store.row(o, self.settings.backend) is not None]
+        known = [(o, n) for o, n in pairs if self.store.row(self.settings.backend, o) is not None]
         if known:
             self.store.move_many(known)
             self.playlists.move(known)

@@ -176,7 +176,7 @@ class ClusterPlugin(BeetsPlugin):
         if not (self._moves or self._removals):
             return
         s = self.settings()
-        if s.store_path.exists():  # nothing to follow before a first `beet cluster`
+        if s.store.exists():  # nothing to follow before a first `beet cluster`
             from . import command
 
             command.follow(self._moves, gone(lib, self._removals), s)

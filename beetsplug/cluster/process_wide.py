@@ -26,7 +26,7 @@ PROCESS_WIDE: dict[str, str] = {  # a constant table; the name says what it list
     # Caches of pure functions: what they hold is a function of the arguments alone.
     "beetsplug.cluster.output.paths:_relative_folder":
         "lru_cache of a pure function (a folder relative to another)",
-    "beetsplug.cluster.embedders.feature_plan:plan":
+    "beetsplug.cluster.embedders.feature_plan:spectral_plan":
         "lru_cache of a pure function (a sample rate's filter banks)",
 }
 

@@ -25,7 +25,7 @@ class Workload:
     audio_seconds: float
 
 
-class Progress:
+class ProgressLine:
     def __init__(self, work: Workload, label: str = "Analysing", stream: TextIO | None = None):
         self.work, self.label = work, label
         self.stream = stream or sys.stderr

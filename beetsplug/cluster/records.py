@@ -67,7 +67,7 @@ class Track:
     path: str  # absolute, as the file system spells it (os.fsdecode of beets' bytes)
     item_id: int | None = None
     duration: float | None = None  # a hint for the window cap (beets knows it without decoding)
-    title: str | None = None
+    display_name: str | None = None  # "artist - title", or either alone
     fields: dict | None = None  # beets fields (genre, year, ...) for names
     # The beets Item, for the one write-back through beets; None for a file beets does not know.
     item: Any = field(default=None, compare=False, repr=False)

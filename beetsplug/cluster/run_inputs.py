@@ -33,7 +33,7 @@ def digest(tracks: list[Track], stamps: Mapping[str, tuple], s: Settings, backen
     for t in sorted(tracks, key=lambda t: t.path):
         fields = sorted((t.fields or {}).items())
         # repr: a path with surrogate escapes (bytes that are not UTF-8) is spelled safely
-        h.update(repr((t.path, t.item_id, t.duration, t.title, fields,
+        h.update(repr((t.path, t.item_id, t.duration, t.display_name, fields,
                        stamps.get(t.path))).encode())
     return h.hexdigest()
 

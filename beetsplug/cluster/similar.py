@@ -75,18 +75,18 @@ def find(seeds: list[Track], tracks: Mapping[str, Track] | Iterable[Track], *, n
         return own[p] if p in own else others[p]
 
     pool = [*own, *(p for p in others if p not in own)]  # the library's order: stable
-    kept, X = store.vectors(pool, emb.name, emb.version)
+    kept, X = store.vector_matrix(pool, emb.name, emb.version)
     index = {p: i for i, p in enumerate(kept)}
     for t in seeds:
         if t.path not in index:
-            row = store.row(t.path, emb.name)
+            row = store.row(emb.name, t.path)
             error = row.error if row else "not found"
             raise ClusterError(f"the song {_label(t)} has no vector: {error}")
     failed = len({p for p in store.failed(emb.name) if p in own or p in others}
                  - index.keys())
     if not kept:
         raise ClusterError("no analysed tracks to choose from; run `beet cluster` first")
-    meta = _LazyMeta(kept, track, lambda p: store.row(p, emb.name))
+    meta = _LazyMeta(kept, track, lambda p: store.row(emb.name, p))
     U = (neighbours.unit_rows(X) if text is not None else
          neighbours.cosine_space(X, pca_variance=s.pca_variance))
     rules = neighbours.Variety(meta, U, s.similar_per_artist, s.similar_per_album)
@@ -159,4 +159,4 @@ def _title(t: Track) -> str:
 
 
 def _label(t: Track) -> str:
-    return t.title or Path(t.path).stem
+    return t.display_name or Path(t.path).stem

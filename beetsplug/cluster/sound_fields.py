@@ -84,7 +84,7 @@ def strong_tags(probabilities: np.ndarray, names: Sequence[str]) -> str | None:
 def read(store, emb, paths: list[str]) -> dict[str, SoundFields]:
     """path -> its fields, for the paths the store holds a vector of (one pass over the store
     for many paths)."""
-    kept, X = store.vectors(paths, emb.name, emb.version)
+    kept, X = store.vector_matrix(paths, emb.name, emb.version)
     dim = X.shape[1] if X.ndim == 2 else 0
     numbers = from_columns({k: X[:, c].astype(np.float64)
                             for k, c in emb.descriptor_columns.items() if c < dim}, len(kept))

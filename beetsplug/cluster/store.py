@@ -109,7 +109,7 @@ class Store:
         found = self._select(self._ROW, [backend], paths)
         return {_dec(p): Row(*rest) for p, *rest in found}
 
-    def row(self, path: str, backend: str) -> Row | None:
+    def row(self, backend: str, path: str) -> Row | None:
         """One file's row: the same rule, for one file the daemon saw change."""
         found = self.db.execute(self._ROW + " AND path = ?", [backend, _enc(path)]).fetchone()
         return Row(*found[1:]) if found else None
@@ -215,8 +215,8 @@ class Store:
     # -- vectors, window matrices and tag probabilities in bulk: one pass over the table for
     # many paths, lookups by path (the primary key) for a few
 
-    def vectors(self, paths: list[str], backend: str, version: str) -> tuple[list[str],
-                                                                            np.ndarray]:
+    def vector_matrix(self, paths: list[str], backend: str,
+                      version: str) -> tuple[list[str], np.ndarray]:
         """The stored vectors of those paths that have one, in the given order, as one
         (n, dim) float32 matrix: one buffer and one np.frombuffer for all of them."""
         sql = ("SELECT path, vector, dim FROM tracks WHERE backend = ? AND version = ? "
@@ -236,7 +236,7 @@ class Store:
         X = X.reshape(len(rows), dims.pop() if dims else 0)
         return kept, X[[i for i in found if i is not None]]
 
-    def matrix(self, paths: list[str], backend: str, version: str,
+    def arrays(self, paths: list[str], backend: str, version: str,
                windows: bool = False) -> tuple[list[str], list[np.ndarray]]:
         """Stored vectors (or window matrices) for those paths that have one, in the given order.
         A raw cursor + np.frombuffer: row dicts are ~3x slower on big libraries."""

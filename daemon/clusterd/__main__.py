@@ -21,12 +21,12 @@ from clusterd.config import (
     restore_config,
     swap_config,
 )
-from clusterd.service import Options, Service
+from clusterd.service import DaemonOptions, Service
 from clusterd.worker import CoreBinding, Handler
 
 log = cluster_log.get("clusterd")
 
-Factory = Callable[[Options], CoreBinding]
+Factory = Callable[[DaemonOptions], CoreBinding]
 CONFIG_ERRORS = (confuse.ConfigError, UserError)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from clusterd.changes import Batch, Change
 
 
-class State(Enum):
+class PendingKind(Enum):
     CREATED = "created"  # did not exist before this batch: a later delete cancels it
     CHANGED = "changed"  # existed (or may have): content needs a look
     MOVED = "moved"  # holds the content that was at `origin`
@@ -31,8 +31,8 @@ class State(Enum):
 
 
 @dataclass
-class Entry:
-    state: State
+class Pending:
+    state: PendingKind
     since: float  # when this path became pending (the debouncer's settle limit counts from it)
     origin: Path | None = None  # MOVED only
     dirty: bool = False  # MOVED, then written to: the vector must be recomputed
@@ -43,8 +43,8 @@ class Entry:
     @property
     def needs_content(self) -> bool:
         """Whether the file's bytes matter for this entry (and so must be settled)."""
-        return self.state in (State.CREATED, State.CHANGED) or (
-            self.state is State.MOVED and self.dirty
+        return self.state in (PendingKind.CREATED, PendingKind.CHANGED) or (
+            self.state is PendingKind.MOVED and self.dirty
         )
 
 
@@ -56,7 +56,7 @@ class Coalescer:
     """Pending entries, keyed by the path they describe now."""
 
     def __init__(self) -> None:
-        self.entries: dict[Path, Entry] = {}
+        self.entries: dict[Path, Pending] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -70,7 +70,7 @@ class Coalescer:
         else:
             self._touch(change, now, snap)
 
-    def _put(self, path: Path, entry: Entry) -> None:
+    def _put(self, path: Path, entry: Pending) -> None:
         # Re-insert at the end so iteration follows the order of the latest changes.
         self.entries.pop(path, None)
         self.entries[path] = entry
@@ -78,13 +78,13 @@ class Coalescer:
     def _touch(self, change: Change, now: float, snap: tuple[int, int] | None) -> None:
         entry = self.entries.get(change.path)
         if entry is None:
-            state = State.CREATED if change.kind == "created" else State.CHANGED
-            entry = Entry(state, since=now)
+            state = PendingKind.CREATED if change.kind == "created" else PendingKind.CHANGED
+            entry = Pending(state, since=now)
             self.entries[change.path] = entry
-        elif entry.state is State.REMOVED:
-            entry = Entry(State.CHANGED, since=now, purge=True)
+        elif entry.state is PendingKind.REMOVED:
+            entry = Pending(PendingKind.CHANGED, since=now, purge=True)
             self._put(change.path, entry)
-        elif entry.state is State.MOVED:
+        elif entry.state is PendingKind.MOVED:
             entry.dirty = True
         if change.kind == "modified":
             entry.writing = True
@@ -96,36 +96,36 @@ class Coalescer:
         """The content that came from `origin` no longer exists anywhere."""
         entry = self.entries.get(origin)
         if entry is None:
-            self.entries[origin] = Entry(State.REMOVED, since=now)
-        elif entry.state is State.CREATED:
+            self.entries[origin] = Pending(PendingKind.REMOVED, since=now)
+        elif entry.state is PendingKind.CREATED:
             # A new file sits where the old one was: the store still holds the old record.
-            entry.state, entry.purge = State.CHANGED, True
+            entry.state, entry.purge = PendingKind.CHANGED, True
 
     def _delete(self, path: Path, now: float) -> None:
         for sub in [p for p in self.entries if _under(p, path)]:
             entry = self.entries.pop(sub)
-            if entry.state is State.MOVED and entry.origin and not _under(entry.origin, path):
+            if entry.state is PendingKind.MOVED and entry.origin and not _under(entry.origin, path):
                 self._origin_gone(entry.origin, now)
         entry = self.entries.pop(path, None)
-        if entry is not None and entry.state is State.CREATED:
+        if entry is not None and entry.state is PendingKind.CREATED:
             return
-        if entry is not None and entry.state is State.MOVED and entry.origin is not None:
+        if entry is not None and entry.state is PendingKind.MOVED and entry.origin is not None:
             self._origin_gone(entry.origin, now)
-        self._put(path, Entry(State.REMOVED, since=now))
+        self._put(path, Pending(PendingKind.REMOVED, since=now))
 
     def _move(self, src: Path, dest: Path, now: float) -> None:
         entry = self.entries.pop(src, None)
-        new: Entry | None
-        if entry is None or entry.state is State.REMOVED:
-            new = Entry(State.MOVED, since=now, origin=src)
-        elif entry.state is State.CREATED:
+        new: Pending | None
+        if entry is None or entry.state is PendingKind.REMOVED:
+            new = Pending(PendingKind.MOVED, since=now, origin=src)
+        elif entry.state is PendingKind.CREATED:
             new = entry
-        elif entry.state is State.CHANGED and entry.purge:
-            self.entries[src] = Entry(State.REMOVED, since=now)
+        elif entry.state is PendingKind.CHANGED and entry.purge:
+            self.entries[src] = Pending(PendingKind.REMOVED, since=now)
             new = entry
-        elif entry.state is State.CHANGED:
-            new = Entry(
-                State.MOVED,
+        elif entry.state is PendingKind.CHANGED:
+            new = Pending(
+                PendingKind.MOVED,
                 since=entry.since,
                 origin=src,
                 dirty=True,
@@ -133,11 +133,12 @@ class Coalescer:
                 snap=entry.snap,
             )
         elif entry.origin == dest:  # moved back where it came from
-            new = Entry(State.CHANGED, since=entry.since, snap=entry.snap) if entry.dirty else None
+            new = (Pending(PendingKind.CHANGED, since=entry.since, snap=entry.snap)
+                   if entry.dirty else None)
         else:
             new = entry
         old = self.entries.get(dest)
-        if old is not None and old.state is State.MOVED and old.origin is not None:
+        if old is not None and old.state is PendingKind.MOVED and old.origin is not None:
             if new is not None and new.origin == old.origin:
                 new.dirty = new.dirty or old.dirty  # the same move, reported twice
             else:
@@ -147,7 +148,7 @@ class Coalescer:
         else:
             self._put(dest, new)
 
-    def take(self, ready: Callable[[Path, Entry], bool | None]) -> Batch:
+    def take(self, ready: Callable[[Path, Pending], bool | None]) -> Batch:
         """Remove and return every entry that is ready.
 
         `ready` is asked only about entries whose content matters (the others never wait):
@@ -162,12 +163,12 @@ class Coalescer:
                 continue
             del self.entries[path]
             if verdict is None:
-                if entry.state is State.MOVED and entry.origin is not None:
+                if entry.state is PendingKind.MOVED and entry.origin is not None:
                     removed.append(entry.origin)
                 continue
-            if entry.state is State.REMOVED:
+            if entry.state is PendingKind.REMOVED:
                 removed.append(path)
-            elif entry.state is State.MOVED:
+            elif entry.state is PendingKind.MOVED:
                 assert entry.origin is not None
                 moved.append((entry.origin, path))
                 if entry.dirty:

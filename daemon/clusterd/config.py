@@ -10,7 +10,7 @@ from beets import IncludeLazyConfig, config
 
 from beetsplug.cluster.beets_config import settings_from_beets
 from beetsplug.cluster.config import DAEMON_KEYS, check_ranges, read_view
-from clusterd.service import Options
+from clusterd.service import DaemonOptions
 
 
 def read_config(config_file: Path | None = None) -> None:
@@ -75,12 +75,12 @@ def places_from_config(root: confuse.Configuration = config) -> Places:
     """The folders and store the config names, as the core will compute them. Raises UserError
     with one line for a bad value."""
     s = settings_from_beets(root, who="clusterd")
-    return Places(s.library_root, s.playlist_dir.absolute(), s.store_path.absolute())
+    return Places(s.library_root, s.playlist_dir.absolute(), s.store.absolute())
 
 
 def options_from_config(root: confuse.Configuration = config, *,
-                        poll: bool | None = None) -> Options:
-    """Options from a beets config (the running one by default). Raises confuse.ConfigError
+                        poll: bool | None = None) -> DaemonOptions:
+    """The DaemonOptions of a beets config (the running one by default). Raises confuse.ConfigError
     with a clear line."""
     view = root["cluster"]
     try:  # the one table's ranges (read_view adds the defaults), before the daemon's reading
@@ -97,7 +97,7 @@ def options_from_config(root: confuse.Configuration = config, *,
         raise confuse.ConfigValueError(
             "cluster.quiet_seconds must be > 0 and cluster.max_wait_seconds >= it"
         )
-    return Options(
+    return DaemonOptions(
         roots=tuple(dict.fromkeys(roots)),  # de-duplicated, order kept
         poll=view["poll"].get(bool) if poll is None else poll,
         poll_interval=float(view["poll_interval"].as_number()),

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from beetsplug.cluster import log as cluster_log
 from clusterd.changes import Batch, Change
-from clusterd.coalesce import Coalescer, Entry
+from clusterd.coalesce import Coalescer, Pending
 
 log = cluster_log.get(__name__)
 
@@ -41,7 +41,7 @@ class Debouncer:
       inotify with no `closed` after it), it is not empty, and its (size, mtime) equals what it
       was at its last event: two looks at least `quiet` apart. An unsettled file stays pending
       and is looked at again `quiet` seconds later; after `settle_max` seconds it is handed
-      over anyway (the pipeline records a broken file; its next change brings it back).
+      over anyway (the core records a broken file; its next change brings it back).
       A file that vanished without a delete event stays pending the same way.
     * Because batches are pulled, changes that arrive while the consumer is busy keep
       coalescing: a file moved while the previous batch is analysed arrives as one entry.
@@ -119,7 +119,7 @@ class Debouncer:
                 self._cond.wait(None if wake_at is None else max(wake_at - now, 0.001))
         return None
 
-    def _settled(self, path: Path, entry: Entry, now: float) -> bool | None:
+    def _settled(self, path: Path, entry: Pending, now: float) -> bool | None:
         """True: hand over; False: look again next round; None: drop (stayed missing)."""
         overdue = now - entry.since >= self.settle_max
         snap = look(path)

@@ -24,17 +24,17 @@ from beetsplug.cluster.records import Track
 from beetsplug.cluster.store import Store
 from clusterd.beets_lookup import add_files, find_items, open_library
 from clusterd.events import PathFilter
-from clusterd.service import Options
+from clusterd.service import DaemonOptions
 from clusterd.worker import CoreBinding
 
 log = cluster_log.get(__name__)
 
-def build(options: Options, lib: beets_library.Library | None = None) -> CoreBinding:
+def build(options: DaemonOptions, lib: beets_library.Library | None = None) -> CoreBinding:
     """The core for the daemon, from the current beets config; `lib` when beets opened it."""
     lib = lib or open_library()
     settings = settings_from_beets(who="clusterd")
     try:
-        Store(settings.store_path).close()  # a bad store path fails at start, not per file
+        Store(settings.store).close()  # a bad store path fails at start, not per file
     except ClusterError as exc:
         raise ui.UserError(f"clusterd: {exc}") from exc
     return CoreBinding(CoreHandler(lib, settings), errors=(ClusterError,))
@@ -60,7 +60,7 @@ class CoreHandler:
         if self._core is None or self._thread != threading.get_ident():
             self._core = Library(self.settings, beets=self.lib)
             self._thread = threading.get_ident()
-            self._store_id = _file_id(self.settings.store_path)
+            self._store_id = _file_id(self.settings.store)
         return self._core
 
     def _check_store(self) -> None:
@@ -69,11 +69,11 @@ class CoreHandler:
         now (a new, empty store when it was deleted)."""
         if self._core is None or self._thread != threading.get_ident():
             return
-        now = _file_id(self.settings.store_path)
+        now = _file_id(self.settings.store)
         if now == self._store_id:
             return
         log.warning("the embedding store {} was {} while clusterd ran; opening it afresh",
-                    self.settings.store_path, "deleted" if now is None else "replaced")
+                    self.settings.store, "deleted" if now is None else "replaced")
         self._core.close()
         self._core = self._thread = None
 

@@ -23,7 +23,7 @@ log = cluster_log.get(__name__)
 
 
 @dataclass(frozen=True)
-class Options:
+class DaemonOptions:
     """Everything the daemon's own machinery needs; the core's settings travel separately."""
 
     roots: tuple[Path, ...]
@@ -55,7 +55,7 @@ class Service:
 
     def __init__(
         self,
-        options: Options,
+        options: DaemonOptions,
         handler: Handler,
         *,
         errors: tuple[type[BaseException], ...] = (),

@@ -63,7 +63,7 @@ class Handler(Protocol):
 
 @dataclass(frozen=True)
 class CoreBinding:
-    """What a core factory (`main`'s `factory`, called with the daemon's Options)
+    """What a core factory (`main`'s `factory`, called with the DaemonOptions)
     returns: the handler and the core's root exception type(s), caught per file."""
 
     handler: Handler

@@ -42,7 +42,7 @@ def test_bad_files_are_recorded_and_skipped(tmp_path, emotify, workers):
         shutil.copyfile(clip, dest)
     tracks = [Track(str(p)) for p in sorted(tmp_path.iterdir())]
     store = Store(tmp_path / "store.db")
-    core = Library(Settings(workers=workers, n_clusters=2), store)
+    core = Library(Settings(workers=workers, clusters=2), store)
 
     report = core.analyse(tracks)
     failed = {os.path.basename(p): e for p, e in report.failed}
@@ -74,7 +74,7 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
     psutil = pytest.importorskip("psutil")
     clips = [shutil.copyfile(c, tmp_path / c.name) for c in pick_clips(per_genre=5)]
     store = Store(tmp_path / "store.db")
-    core = Library(Settings(workers=2, n_clusters=2), store)
+    core = Library(Settings(workers=2, clusters=2), store)
     killed = []
 
     def progress(total):
@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_run_loses_nothing(tmp_path, emotify, caplog):
         report = core.analyse([Track(str(p)) for p in clips], progress=progress)
     assert killed and "an analysis process died" in caplog.text
     assert report.analysed == len(clips) and not report.failed
-    assert len(store.matrix([str(p) for p in clips], "handcrafted", core.embedder.version)[0]) \
+    assert len(store.arrays([str(p) for p in clips], "handcrafted", core.embedder.version)[0]) \
         == len(clips)
 
 

@@ -40,7 +40,7 @@ def embedder(tiny_dir):
 
 def test_vectors_shape_unit_norm_and_determinism(tiny_dir, embedder, windows):
     out = embedder.embed(windows)
-    assert out.vectors.shape == (len(windows), 16) == (len(windows), embedder.dim)
+    assert out.vectors.shape == (len(windows), 16) == (len(windows), embedder.window_dim)
     assert out.vectors.dtype == np.float32 and out.tags is None
     np.testing.assert_allclose(np.linalg.norm(out.vectors, axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(embedder.embed(windows).vectors, out.vectors)

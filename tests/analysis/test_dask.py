@@ -49,12 +49,12 @@ def clips_in(folder: Path, per_genre: int, offset: int = 0) -> list[Path]:
 
 def analyse(folder: Path, clips: list[Path], dask: DaskTarget | None = None, progress=None,
             **settings) -> tuple[Library, object]:
-    core = Library(Settings(workers=1, store_path=folder / "store.db", dask=dask, **settings))
+    core = Library(Settings(workers=1, store=folder / "store.db", dask=dask, **settings))
     return core, core.analyse([Track(str(p)) for p in clips], progress=progress)
 
 
 def vectors(core: Library, clips: list[Path]) -> np.ndarray:
-    found, matrix = core.store.matrix([str(p) for p in clips], core.embedder.name,
+    found, matrix = core.store.arrays([str(p) for p in clips], core.embedder.name,
                                       core.embedder.version)
     assert found == [str(p) for p in clips]
     return np.stack(matrix)
@@ -125,7 +125,7 @@ def test_a_batch_of_network_files_that_dies_is_split_to_find_the_killer(tmp_path
                            max_windows=2)
     assert report.analysed == 3
     assert [p for p, _ in report.failed] == [str(killer)], report.failed
-    assert len(core.store.matrix([str(p) for p in good], "musicnn", core.embedder.version)[0]) == 2
+    assert len(core.store.arrays([str(p) for p in good], "musicnn", core.embedder.version)[0]) == 2
     core.close()
 
 
@@ -140,7 +140,7 @@ def test_ctrl_c_keeps_what_finished_and_leaves_no_task_on_the_cluster(tmp_path, 
 
     with pytest.raises(KeyboardInterrupt):
         analyse(tmp_path, clips, DaskTarget(address), progress)
-    core = Library(Settings(store_path=tmp_path / "store.db"))
+    core = Library(Settings(store=tmp_path / "store.db"))
     kept = core.store.paths(core.embedder.name)
     assert len(kept) == 1 and kept[0] in {str(p) for p in clips}  # saved on the way out
     core.close()
@@ -159,7 +159,7 @@ def test_a_worker_with_other_code_stops_the_run_before_anything_mixes(tmp_path, 
             analyse(tmp_path, clips, DaskTarget(address))
     finally:
         client.run(other_code, False)
-    core = Library(Settings(store_path=tmp_path / "store.db"))
+    core = Library(Settings(store=tmp_path / "store.db"))
     assert core.store.paths(core.embedder.name) == []  # nothing stored under our version
     core.close()
 
@@ -220,7 +220,7 @@ def test_the_daemon_places_new_files_through_the_scheduler(tmp_path, cluster):
     values = read_view(view)
     daemon_settings = settings_from(values, library_db=tmp_path / "library.db",
                                     library_root=settings.library_root).with_(
-        store_path=settings.store_path, playlist_dir=settings.playlist_dir, workers=1)
+        store=settings.store, playlist_dir=settings.playlist_dir, workers=1)
     new = clips_in(settings.library_root / "new", per_genre=1, offset=6)[:1]
     seen = clips_in(tmp_path / "seen-src", per_genre=1, offset=7)[:1]
     (tmp_path / "seen").mkdir()

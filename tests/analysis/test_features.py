@@ -40,7 +40,7 @@ def clicks(bpm: float) -> np.ndarray:
 
 
 def real_windows(emotify) -> np.ndarray:
-    """The 5 s windows of one real clip per genre, decoded as the pipeline does."""
+    """The 5 s windows of one real clip per genre, decoded as the analysis does."""
     out = []
     for path in pick_clips(1):
         y, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -125,13 +125,13 @@ def test_names_follow_the_sample_rate():
 def test_embedder(emotify):
     emb = HandcraftedEmbedder()
     assert (emb.name, emb.sample_rate, emb.window_seconds) == ("handcrafted", SR, 5.0)
-    assert emb.dim == len(FEATURE_NAMES)
+    assert emb.window_dim == len(FEATURE_NAMES)
     windows = real_windows(emotify)[:3]
     out = emb.embed(windows)
     assert isinstance(out, Embedding)
-    assert out.vectors.shape == (3, emb.dim) and out.tags is None
+    assert out.vectors.shape == (3, emb.window_dim) and out.tags is None
     np.testing.assert_array_equal(out.vectors, window_features(windows, SR))
-    assert emb.embed(np.zeros((0, N), np.float32)).vectors.shape == (0, emb.dim)
+    assert emb.embed(np.zeros((0, N), np.float32)).vectors.shape == (0, emb.window_dim)
     # The window length changes the vectors, so it is part of the version.
     assert HandcraftedEmbedder(window_seconds=10.0).version != emb.version
     with pytest.raises(ValueError):

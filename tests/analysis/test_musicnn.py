@@ -237,12 +237,12 @@ def test_a_full_track_gives_the_backends_patches_unless_max_windows_is_set(
     for setting, want in ((None, cap), (cap + 3, cap + 3)):
         store = tmp_path / f"{setting}.db"
         core = Library(Settings(backend="musicnn", aggregate="chunk_level", workers=1,
-                                max_windows=setting, store_path=store, write_tags=False,
+                                max_windows=setting, store=store, write_tags=False,
                                 playlist_dir=tmp_path / "playlists", cache_dir=cache))
         try:
             assert core.analyse([track]).analysed == 1
             emb = core.embedder
-            _, windows = core.store.matrix([track.path], emb.name, emb.version, windows=True)
+            _, windows = core.store.arrays([track.path], emb.name, emb.version, windows=True)
         finally:
             core.close()
         assert windows[0].shape == (want, 200), setting

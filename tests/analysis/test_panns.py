@@ -78,7 +78,7 @@ def test_loaded_weights_are_the_files(checkpoint, embedder):
         "fc1.bias",
     ):
         torch.testing.assert_close(net[key], state[key])
-    assert embedder.batch_windows == 4 and embedder.dim == 2048
+    assert embedder.batch_windows == 4 and embedder.window_dim == 2048
 
 
 def test_version_names_the_file_and_changes_with_the_weights(tmp_path, checkpoint, embedder):

@@ -82,7 +82,7 @@ def test_msd_vgg_tags_fit_real_clips(tmp_path, emotify):
 
     clips = {str(p): p.parent.name for p in pick_clips(per_genre=3)}
     core = Library(Settings(backend="musicnn", model="MSD_vgg", device="cpu", workers=1,
-                            store_path=tmp_path / "s.db", playlist_dir=tmp_path / "pl",
+                            store=tmp_path / "s.db", playlist_dir=tmp_path / "pl",
                             cache_dir=tmp_path / "cache", write_tags=False))
     try:
         core.analyse([Track(p) for p in clips])
@@ -91,7 +91,8 @@ def test_msd_vgg_tags_fit_real_clips(tmp_path, emotify):
         names = list(emb.tag_names)
     finally:
         core.close()
-    assert emb.dim == 256 and emb.version == "0.1.0-MSD_vgg-port1" and len(tags) == len(clips)
+    assert emb.window_dim == 256 and emb.version == "0.1.0-MSD_vgg-port1"
+    assert len(tags) == len(clips)
     mean = {g: np.mean([tags[p] for p in clips if clips[p] == g], axis=0) for g in
             set(clips.values())}
     # a wrong layout gives tags unrelated to the music; the real model hears rock as rock

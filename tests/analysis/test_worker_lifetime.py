@@ -139,7 +139,7 @@ def test_an_exception_in_the_main_process_ends_the_workers(tmp_path, emotify):
         return boom
 
     store = Store(tmp_path / "s.db")
-    core = Library(Settings(workers=2, max_windows=1000, store_path=tmp_path / "s.db"), store)
+    core = Library(Settings(workers=2, max_windows=1000, store=tmp_path / "s.db"), store)
     tracks = [Track(str(clip), duration=30.0)] + [Track(str(p)) for p in longs]
     with pytest.raises(RuntimeError, match="front end failed"):
         core.analyse(tracks, progress=tick)

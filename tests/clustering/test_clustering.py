@@ -95,8 +95,8 @@ def test_settings_refuse_bad_options_with_a_clear_line():
 
     for bad, words in [({"playlist_template": "{nmber}"}, "playlist_template"),
                        ({"method": "kmedoids"}, "method must be one of"),
-                       ({"n_clusters": 0}, "at least 1"),
-                       ({"k_range": (5, 3)}, "auto_range")]:
+                       ({"clusters": 0}, "clusters must be a whole number >= 1"),
+                       ({"auto_range": (5, 3)}, "auto_range")]:
         with pytest.raises(ValueError, match=words):
             Settings(**bad).check()
     Settings().check()

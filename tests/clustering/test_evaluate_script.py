@@ -1,4 +1,4 @@
-"""scripts/evaluate_folder.py on a small labelled folder: the real pipeline, then the table."""
+"""scripts/evaluate_folder.py on a small labelled folder: the real core, then the table."""
 
 from __future__ import annotations
 

@@ -20,11 +20,11 @@ def clip_vectors(tmp_path_factory, emotify) -> tuple[np.ndarray, np.ndarray]:
     """Hand-crafted vectors of 10 real clips per genre, through the core, and their genres."""
     tmp = tmp_path_factory.mktemp("vae")
     clips = [str(p) for p in pick_clips(per_genre=10)]
-    core = Library(Settings(workers=1, store_path=tmp / "cluster.db", playlist_dir=tmp / "pl",
+    core = Library(Settings(workers=1, store=tmp / "cluster.db", playlist_dir=tmp / "pl",
                             write_tags=False))
     try:
         core.analyse([Track(p) for p in clips])
-        kept, X = core.store.vectors(clips, core.embedder.name, core.embedder.version)
+        kept, X = core.store.vector_matrix(clips, core.embedder.name, core.embedder.version)
     finally:
         core.close()
     genres = {str(p): g for p, g in emotify_labels().items()}

@@ -19,20 +19,20 @@ def test_chunk_level_clusters_windows_and_votes(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "s.db")
-    core = Library(Settings(aggregate="chunk_level", n_clusters=2, workers=1), store)
+    core = Library(Settings(aggregate="chunk_level", clusters=2, workers=1), store)
     assert core.analyse(tracks).analysed == len(clips)
-    paths, mats = store.matrix([t.path for t in tracks], "handcrafted", core.embedder.version,
+    paths, mats = store.arrays([t.path for t in tracks], "handcrafted", core.embedder.version,
                                windows=True)
-    assert len(paths) == len(clips) and all(m.shape == (6, core.embedder.dim) for m in mats)
+    assert len(paths) == len(clips) and all(m.shape == (6, core.embedder.window_dim) for m in mats)
     run = core.plan(tracks)
     assert sorted(run.assignments) == sorted(t.path for t in tracks)
     assert {c for c, _, _ in run.assignments.values()} == {1, 2}
     # chunk_average on the same store needs no new analysis; chunk_level rows serve it
-    avg = Library(Settings(n_clusters=2, workers=1), store)
+    avg = Library(Settings(clusters=2, workers=1), store)
     assert avg.analyse(tracks).analysed == 0
 
 
-def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
+def test_a_network_backend_through_the_core(tmp_path, emotify):
     pytest.importorskip("transformers")
     from clap_tiny import save_tiny
 
@@ -41,11 +41,11 @@ def test_a_network_backend_through_the_pipeline(tmp_path, emotify):
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "s.db")
     # two decode workers feed the model in the main process, windows batched across tracks
-    core = Library(Settings(backend="clap", model=str(model), device="cpu", n_clusters=2,
+    core = Library(Settings(backend="clap", model=str(model), device="cpu", clusters=2,
                              workers=2), store)
     report = core.analyse(tracks)
     assert report.analysed == len(clips) and not report.failed
-    _, vecs = store.matrix([t.path for t in tracks], "clap", core.embedder.version)
+    _, vecs = store.arrays([t.path for t in tracks], "clap", core.embedder.version)
     assert np.stack(vecs).shape == (len(clips), core.embedder.vector_dim)
     assert len(core.plan(tracks).assignments) == len(clips)
     # a clap run stores clap vectors only: no handcrafted row of any version (a query by one
@@ -72,7 +72,7 @@ def test_auto_k_on_too_few_tracks_is_a_clear_error(tmp_path, emotify):
     from beetsplug.cluster.errors import ClusterError
 
     store = Store(tmp_path / "s.db")
-    core = Library(Settings(n_clusters=None, workers=1), store)
+    core = Library(Settings(clusters=None, workers=1), store)
     tracks = [Track(str(p)) for p in pick_clips(per_genre=1)[:2]]
     core.analyse(tracks)
     with pytest.raises(ClusterError, match="-n auto needs more than 2 analysed tracks"):
@@ -82,7 +82,7 @@ def test_auto_k_on_too_few_tracks_is_a_clear_error(tmp_path, emotify):
 def test_a_new_track_lands_in_a_cluster_whose_tracks_were_all_deleted(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     store = Store(tmp_path / "s.db")
-    core = Library(Settings(n_clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
+    core = Library(Settings(clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
     tracks = [Track(str(p)) for p in clips]
     core.analyse(tracks)
     run = core.recluster(tracks)

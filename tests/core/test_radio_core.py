@@ -21,7 +21,7 @@ def core(tmp_path_factory, emotify):
     clips = copy_clips(pick_clips(per_genre=3), root / "music")
     tracks = {str(c): Track(str(c), fields={"artist": f"Band {i}", "title": f"Song {i}"})
               for i, c in enumerate(clips)}
-    lib = Library(Settings(workers=1, store_path=root / "s.db",
+    lib = Library(Settings(workers=1, store=root / "s.db",
                            playlist_dir=root / "music" / "Playlists"))
     lib.analyse(list(tracks.values()))
     yield lib, tracks

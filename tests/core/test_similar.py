@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow  # a real store of 21 analysed files, shared by th
 
 def tagged(path: Path, artist=None, album=None, title=None) -> Track:
     fields = {"artist": artist, "album": album, "title": title}
-    label = " - ".join(x for x in (artist, title) if x) or None
-    return Track(str(path), title=label, fields=fields)
+    display_name = " - ".join(x for x in (artist, title) if x) or None
+    return Track(str(path), display_name=display_name, fields=fields)
 
 
 def hostile_library(tmp_path: Path) -> tuple[list[Track], Path]:
@@ -52,7 +52,7 @@ def hostile_library(tmp_path: Path) -> tuple[list[Track], Path]:
 def hostile(tmp_path_factory, emotify):
     tmp_path = tmp_path_factory.mktemp("hostile")
     tracks, folder = hostile_library(tmp_path)
-    core = Library(Settings(workers=2, playlist_dir=folder, store_path=tmp_path / "s.db"))
+    core = Library(Settings(workers=2, playlist_dir=folder, store=tmp_path / "s.db"))
     core.analyse(tracks)
     yield core, tracks
     core.close()
@@ -122,7 +122,7 @@ def test_several_seeds_rank_by_the_furthest_seed(hostile):
     seeds = [tracks[11], tracks[13]]  # two unlike clips
     got = core.similar(seeds, tracks, n=30, pretend=True)
     assert got.file is None and got.tracks[0].path == seeds[0].path
-    kept, mats = core.store.matrix(sorted({t.path for t in tracks}), "handcrafted",
+    kept, mats = core.store.arrays(sorted({t.path for t in tracks}), "handcrafted",
                                    core.embedder.version)
     U = neighbours.cosine_space(np.stack(mats))
     idx = {p: i for i, p in enumerate(kept)}
@@ -146,7 +146,7 @@ def test_path_starts_and_ends_on_its_two_songs(hostile):
 def test_a_seed_with_no_vector_is_analysed_first(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=2), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
-    core = Library(Settings(workers=1, playlist_dir=tmp_path / "pl", store_path=tmp_path / "s.db"))
+    core = Library(Settings(workers=1, playlist_dir=tmp_path / "pl", store=tmp_path / "s.db"))
     try:
         core.analyse(tracks[1:])
         got = core.similar([tracks[0]], tracks, n=4)
@@ -193,12 +193,12 @@ def test_text_search_with_a_tiny_clap(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     s = Settings(backend="clap", model=str(model), device="cpu", workers=1,
-                 playlist_dir=tmp_path / "pl", store_path=tmp_path / "s.db")
+                 playlist_dir=tmp_path / "pl", store=tmp_path / "s.db")
     core = Library(s)
     try:
         core.analyse(tracks)
         got = core.similar([], tracks, n=4, text="ab a b")
-        kept, mats = core.store.matrix([t.path for t in tracks], "clap", core.embedder.version)
+        kept, mats = core.store.arrays([t.path for t in tracks], "clap", core.embedder.version)
         q = core.embedder.embed_text("ab a b")
         cos = neighbours.unit_rows(np.stack(mats)) @ q
         assert got.tracks[0].path == kept[int(np.argmax(cos))]
@@ -212,7 +212,7 @@ def test_the_cosine_space_is_the_clusterings_scaled_space(hostile):
     from beetsplug.cluster.clustering.fit import reduce
 
     core, tracks = hostile
-    _, mats = core.store.matrix(sorted({t.path for t in tracks}), "handcrafted",
+    _, mats = core.store.arrays(sorted({t.path for t in tracks}), "handcrafted",
                                 core.embedder.version)
     X = np.stack(mats)
     U = neighbours.cosine_space(X, pca_variance=0.95)

@@ -11,7 +11,7 @@ import pytest
 from beets import library
 from clusterd.beets_lookup import find_items
 from clusterd.handler import CoreHandler
-from clusterd.service import Options, Service
+from clusterd.service import DaemonOptions, Service
 from conftest import clustered_folder, copy_clips, pick_clips
 
 from beetsplug.cluster.errors import ClusterError
@@ -31,12 +31,12 @@ def test_move_many_swaps_without_losing_a_vector(tmp_path):
     store.save([analysis("/m/a.mp3", 1), analysis("/m/b.mp3", 2), analysis("/m/c.mp3", 3)])
     run = store.save_run({"backend": "b", "version": "1", "k": 2}, [("/m/a.mp3", 1, 0.1, "A"),
                                                                     ("/m/b.mp3", 2, 0.2, "B")])
-    _, (a, b, c) = store.matrix(["/m/a.mp3", "/m/b.mp3", "/m/c.mp3"], "b", "1")
+    _, (a, b, c) = store.arrays(["/m/a.mp3", "/m/b.mp3", "/m/c.mp3"], "b", "1")
     store.move_many([("/m/a.mp3", "/m/b.mp3"), ("/m/b.mp3", "/m/a.mp3"), ("/m/c.mp3", "/m/d.mp3")])
-    _, (a2, b2, d2) = store.matrix(["/m/a.mp3", "/m/b.mp3", "/m/d.mp3"], "b", "1")
+    _, (a2, b2, d2) = store.arrays(["/m/a.mp3", "/m/b.mp3", "/m/d.mp3"], "b", "1")
     assert np.array_equal(a2, b) and np.array_equal(b2, a) and np.array_equal(d2, c)
     assert store.assignment(run, "/m/a.mp3") == (2, 0.2, "B")
-    assert store.row("/m/c.mp3", "b") is None
+    assert store.row("b", "/m/c.mp3") is None
     store.close()
 
 
@@ -86,7 +86,8 @@ def test_the_real_core_in_process_places_follows_and_leaks_no_threads(tmp_path, 
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
     handler = CoreHandler(lib, settings)
-    svc = Service(Options(roots=(music,), quiet=0.3, max_wait=3.0), handler, errors=(ClusterError,))
+    svc = Service(DaemonOptions(roots=(music,), quiet=0.3, max_wait=3.0), handler,
+                  errors=(ClusterError,))
     svc.start()
     try:
         (new,) = copy_clips(pick_clips(per_genre=1, offset=4)[:1], music / "new")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from clusterd.changes import Change
-from clusterd.service import Options, Service
+from clusterd.service import DaemonOptions, Service
 from conftest import copy_clips, pick_clips
 from fake_core import RecordedError, RecordingHandler
 
@@ -44,7 +44,7 @@ def run(music: Path):
 
     def start(handler: RecordingHandler, **opts) -> Service:
         opts = {"quiet": QUIET, "max_wait": 3.0, "chunk": 100, **opts}
-        svc = Service(Options(roots=(music,), **opts), handler, errors=(RecordedError,))
+        svc = Service(DaemonOptions(roots=(music,), **opts), handler, errors=(RecordedError,))
         svc.start()
         started.append(svc)
         assert handler.wait_for(lambda calls: any(m == "catch_up" for m, _ in calls), 5)
@@ -175,7 +175,7 @@ def test_recluster_after_n_new_tracks(run, music):
 
 def test_stop_finishes_the_file_in_hand_flushes_and_joins(music):
     handler = RecordingHandler(delay=0.5)
-    svc = Service(Options(roots=(music,), quiet=QUIET, max_wait=3.0), handler)
+    svc = Service(DaemonOptions(roots=(music,), quiet=QUIET, max_wait=3.0), handler)
     svc.start()
     copy_clips(pick_clips(per_genre=2), music)  # 8 files at 0.5 s each
     assert handler.wait_for(lambda calls: handler.of("added"), 10)

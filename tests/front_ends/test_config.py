@@ -26,27 +26,35 @@ def test_readme_reference_is_the_defaults_table():
     assert readme_reference() == DEFAULTS
 
 
+def test_settings_fields_carry_the_options_names():
+    # A field that holds an option is spelled as the option; these hold what is no option
+    # (set by the front ends) or what two options make together (dask: dask_scheduler and
+    # dask_path_map).
+    not_options = {"cache_dir", "dask", "library_root", "write_tags"}
+    assert {f.name for f in fields(Settings)} - not_options <= set(DEFAULTS)
+
+
 def test_settings_defaults_come_from_the_table():
     s = settings_from(DEFAULTS, library_db=Path("/lib/library.db"),
                       library_root=Path("/music"))
     plain = Settings()
     # Every field, but those that follow where the library lives or the machine it runs on
     # (checked below, or by their own tests); a new field is compared without a test edit.
-    placed = {"store_path", "playlist_dir", "library_root", "similar_dir", "cache_dir",
+    placed = {"store", "playlist_dir", "library_root", "similar_dir", "cache_dir",
               "workers", "dask", "write_tags"}
     compared = [f.name for f in fields(Settings) if f.name not in placed]
-    assert {"n_clusters", "method", "write_grouping", "import_new"} <= set(compared)
+    assert {"clusters", "method", "grouping", "import_new"} <= set(compared)
     for field in compared:
         assert getattr(s, field) == getattr(plain, field), field
-    assert s.k_range == plain.k_range
-    assert s.store_path == Path("/lib/cluster.db")
+    assert s.auto_range == plain.auto_range
+    assert s.store == Path("/lib/cluster.db")
     assert s.playlist_dir == Path("/music/Playlists")
 
 
 def test_daemon_options_defaults_come_from_the_table():
-    from clusterd.service import Options
+    from clusterd.service import DaemonOptions
 
-    o = Options(roots=())
+    o = DaemonOptions(roots=())
     assert (o.poll, o.poll_interval, o.quiet, o.max_wait, o.recluster_after) == (
         DEFAULTS["poll"], DEFAULTS["poll_interval"], DEFAULTS["quiet_seconds"],
         DEFAULTS["max_wait_seconds"], DEFAULTS["recluster_after"])

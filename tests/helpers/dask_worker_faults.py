@@ -17,7 +17,7 @@ CRASH_MARK = "kills-workers"
 _real = per_file._analyse_file
 
 
-def _crash_on_marked(job: per_file.Job) -> per_file.Decoded:
+def _crash_on_marked(job: per_file.Job) -> per_file.JobResult:
     if CRASH_MARK in os.path.basename(job.path):
         os._exit(1)  # no exception, no cleanup: the process is simply gone
     return _real(job)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from clusterd.service import Options
+from clusterd.service import DaemonOptions
 from clusterd.worker import CoreBinding
 
 
@@ -79,7 +79,7 @@ class RecordingHandler:
         self._note("close", [])
 
 
-def build(options: Options) -> CoreBinding:
+def build(options: DaemonOptions) -> CoreBinding:
     env = os.environ
     record = Path(env["CLUSTERD_RECORD"]) if env.get("CLUSTERD_RECORD") else None
     handler = RecordingHandler(

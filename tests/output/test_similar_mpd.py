@@ -25,9 +25,9 @@ def test_mpd_loads_similar_playlists(tmp_path: Path, emotify: Path) -> None:
         target = server.music / ("Ünïcödé 雨" if i % 2 else "plain") / f"{i:02d} {clip.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(clip, target)
-        tracks.append(Track(str(target), duration=30.0, title=f"Artist {i} - Song {i}",
+        tracks.append(Track(str(target), duration=30.0, display_name=f"Artist {i} - Song {i}",
                             fields={"artist": f"Artist {i}", "title": f"Song {i}"}))
-    s = Settings(workers=1, store_path=tmp_path / "s.db", library_root=server.music,
+    s = Settings(workers=1, store=tmp_path / "s.db", library_root=server.music,
                  playlist_dir=server.music / "Playlists")
     core = Library(s)
     server.start()

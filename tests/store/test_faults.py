@@ -182,14 +182,14 @@ def test_a_playlist_dir_that_is_a_file_records_no_run(tmp_path, emotify):
     clips = copy_clips(pick_clips(per_genre=1), tmp_path / "music")
     tracks = [Track(str(p)) for p in clips]
     store = Store(tmp_path / "cluster.db")
-    good = Library(Settings(n_clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
+    good = Library(Settings(clusters=2, workers=1, playlist_dir=tmp_path / "lists"), store)
     good.analyse(tracks)
     first = good.recluster(tracks)
     assert last_run_id(store) == first.run_id is not None
     before = snapshot(tmp_path / "lists")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    bad = Library(Settings(n_clusters=3, workers=1, playlist_dir=blocker), store)
+    bad = Library(Settings(clusters=3, workers=1, playlist_dir=blocker), store)
     with pytest.raises(PlaylistError):
         bad.recluster(tracks)
     assert last_run_id(store) == first.run_id

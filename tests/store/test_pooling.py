@@ -29,7 +29,7 @@ def test_pool_puts_the_spread_after_the_mean():
 
 def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
     clip = str(pick_clips(per_genre=1)[0])
-    settings = Settings(workers=1, store_path=tmp_path / "cluster.db", aggregate="chunk_level",
+    settings = Settings(workers=1, store=tmp_path / "cluster.db", aggregate="chunk_level",
                         playlist_dir=tmp_path / "pl", write_tags=False)
     core = Library(settings)
     try:
@@ -39,14 +39,15 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
         st = os.stat(clip)
         # the file as the mean_std backend left it: same size and mtime, a 170-d vector
         core.store.save([Analysis(clip, st.st_size, st.st_mtime, emb.name, MEAN_STD_VERSION,
-                                  vector=np.zeros(2 * emb.dim, np.float32))])
+                                  vector=np.zeros(2 * emb.window_dim, np.float32))])
         report = core.analyse([Track(clip)])
         assert report.analysed == 1 and report.cached == 0
-        kept, mats = core.store.matrix([clip], emb.name, emb.version)
-        _, windows = core.store.matrix([clip], emb.name, emb.version, windows=True)
-        assert kept == [clip] and core.store.matrix([clip], emb.name, MEAN_STD_VERSION)[0] == []
+        kept, mats = core.store.arrays([clip], emb.name, emb.version)
+        _, windows = core.store.arrays([clip], emb.name, emb.version, windows=True)
+        assert kept == [clip] and core.store.arrays([clip], emb.name, MEAN_STD_VERSION)[0] == []
         vector, w = mats[0], windows[0]
-        assert vector.shape == (emb.vector_dim,) == (emb.dim,) and w.shape[1] == emb.dim
+        assert vector.shape == (emb.vector_dim,) == (emb.window_dim,)
+        assert w.shape[1] == emb.window_dim
         np.testing.assert_allclose(vector, pool(w, "mean"), rtol=1e-5, atol=1e-6)
         assert core.analyse([Track(clip)]).cached == 1  # the new version is kept
     finally:
@@ -55,8 +56,8 @@ def test_a_pooled_backends_vectors_have_their_own_version(tmp_path, emotify):
 
 def test_a_chunk_level_run_of_a_pooled_backend_is_judged_in_its_windows_space(tmp_path, emotify):
     clips = [str(p) for p in pick_clips(per_genre=2)]
-    settings = Settings(workers=1, store_path=tmp_path / "cluster.db", aggregate="chunk_level",
-                        n_clusters=2, playlist_dir=tmp_path / "pl", write_tags=False)
+    settings = Settings(workers=1, store=tmp_path / "cluster.db", aggregate="chunk_level",
+                        clusters=2, playlist_dir=tmp_path / "pl", write_tags=False)
     core = Library(settings)
     try:
         tracks = [Track(p) for p in clips]
@@ -81,7 +82,7 @@ def test_the_handcrafted_backend_keeps_its_own_windows_per_track(tmp_path, emoti
     sf.write(long, np.tile(y.mean(axis=1), 5)[: 120 * sr], sr, subtype="PCM_16")
     kept = {}
     for cap in (None, 3):
-        settings = Settings(workers=1, store_path=tmp_path / f"{cap}.db", max_windows=cap,
+        settings = Settings(workers=1, store=tmp_path / f"{cap}.db", max_windows=cap,
                             window_quantile=1.0, aggregate="chunk_level",
                             playlist_dir=tmp_path / "pl", write_tags=False)
         core = Library(settings)
@@ -89,7 +90,7 @@ def test_the_handcrafted_backend_keeps_its_own_windows_per_track(tmp_path, emoti
             assert core.embedder.windows_per_track == 8
             core.analyse([Track(str(long), duration=120.0)])
             emb = core.embedder
-            kept[cap] = core.store.matrix([str(long)], emb.name, emb.version, windows=True)[1][0]
+            kept[cap] = core.store.arrays([str(long)], emb.name, emb.version, windows=True)[1][0]
         finally:
             core.close()
     assert len(kept[None]) == 8  # not the 24 that window_quantile 1.0 would allow

@@ -37,10 +37,10 @@ def test_upsert_matrix_and_versions(tmp_path):
     store = Store(tmp_path / "s.db")
     store.save([analysis("/a", [1, 2]), analysis("/b", [3, 4]), analysis("/c", error="bad")])
     store.save([analysis("/a", [5, 6])])  # upsert replaces
-    paths, vecs = store.matrix(["/c", "/b", "/a", "/x"], "handcrafted", "1")
+    paths, vecs = store.arrays(["/c", "/b", "/a", "/x"], "handcrafted", "1")
     assert paths == ["/b", "/a"]
     np.testing.assert_array_equal(np.stack(vecs), [[3, 4], [5, 6]])
-    assert store.matrix(["/a"], "handcrafted", "2") == ([], [])  # never mix versions
+    assert store.arrays(["/a"], "handcrafted", "2") == ([], [])  # never mix versions
     assert {p: (r.size, r.mtime, r.version) for p, r in store.rows("handcrafted").items()} == {
         p: (10, 1.5, "1") for p in ("/a", "/b", "/c")}
     assert {p: r.error for p, r in store.rows("handcrafted").items() if r.error} == {"/c": "bad"}
@@ -52,7 +52,7 @@ def test_move_carries_vectors_and_assignments(tmp_path):
     run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1},
                          [("/old", 1, 0.5, "C")])
     store.move_many([("/old", "/new")])
-    assert store.matrix(["/new"], "handcrafted", "1")[0] == ["/new"]
+    assert store.arrays(["/new"], "handcrafted", "1")[0] == ["/new"]
     assert store.assignments(run) == {"/new": (1, 0.5, "C")}
     assert store.find_moved(10, 1.5, "handcrafted", "1") == ["/new"]
     assert store.remove_under("/new") == ["/new"]
@@ -79,9 +79,9 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     conn.close()
     store = Store(path)
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert store.matrix(["/a"], "handcrafted", "1")[0] == ["/a"]  # nothing lost
+    assert store.arrays(["/a"], "handcrafted", "1")[0] == ["/a"]  # nothing lost
     store.save([analysis("/b", [3, 4], fingerprint="f")])
-    assert store.row("/b", "handcrafted").fingerprint == "f"
+    assert store.row("handcrafted", "/b").fingerprint == "f"
 
 
 def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
@@ -102,8 +102,8 @@ def test_a_version_2_store_gets_byte_paths_and_keeps_every_row(tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
     for table in ("tracks", "assignments"):
         assert store.db.execute(f"SELECT typeof(path) FROM {table}").fetchall() == [("blob",)]
-    assert store.matrix(["/m/é.mp3"], "handcrafted", "1")[0] == ["/m/é.mp3"]  # nothing lost
-    row = store.row("/m/é.mp3", "handcrafted")
+    assert store.arrays(["/m/é.mp3"], "handcrafted", "1")[0] == ["/m/é.mp3"]  # nothing lost
+    row = store.row("handcrafted", "/m/é.mp3")
     assert (row.size, row.mtime, row.version, row.error, row.fingerprint) == (10, 1.5, "1", None,
                                                                          "f")
     assert store.assignments(1) == {"/m/é.mp3": (1, 0.5, "C")}
@@ -129,7 +129,7 @@ def test_rows_the_old_ffmpeg_subprocess_decoded_are_analysed_again(tmp_path):
     conn.commit()
     conn.close()
     store = Store(path)
-    versions = {p: store.row(p, "handcrafted").version for p in
+    versions = {p: store.row("handcrafted", p).version for p in
                 ("/m/a.m4a", "/m/b.OPUS", "/m/c.mp3", "/m/d.ogg", "/m/e.m4a")}
     assert versions == {"/m/a.m4a": "1+ffmpeg-cli", "/m/b.OPUS": "1+ffmpeg-cli",
                         "/m/c.mp3": "1", "/m/d.ogg": "1", "/m/e.m4a": "1"}
@@ -145,18 +145,18 @@ def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
                 analysis("/m/dz.mp3", error="bad")])
     assert {p: (r.size, r.mtime) for p, r in store.rows("handcrafted").items()} == {
         p: (10, 1.5) for p in (odd, str(real), "/m/dz.mp3")}
-    assert store.matrix([odd, "/m/dz.mp3"], "handcrafted", "1")[0] == [odd]
+    assert store.arrays([odd, "/m/dz.mp3"], "handcrafted", "1")[0] == [odd]
     assert store.rows("handcrafted")[odd].fingerprint == "f"
-    assert store.row(odd, "handcrafted").error is None
+    assert store.row("handcrafted", odd).error is None
     assert set(store.find_moved(10, 1.5, "handcrafted", "1")) == {odd, str(real), "/m/dz.mp3"}
     store.restamp(str(real))
-    assert store.row(str(real), "handcrafted").size == 3
+    assert store.row("handcrafted", str(real)).size == 3
     run = store.save_run({"backend": "handcrafted", "version": "1", "k": 1}, [(odd, 1, 0.5, "C")])
     assert store.assignment(run, odd) == (1, 0.5, "C")
     moved = os.fsdecode(b"/m/d\xff\xfe/y\xfe.mp3")
     store.move_many([(odd, moved)])
     assert store.assignments(run) == {moved: (1, 0.5, "C")}
-    assert store.row(odd, "handcrafted") is None
+    assert store.row("handcrafted", odd) is None
     # the folder's prefix is compared as bytes: `/m/d\xff\xfe` takes its files, not `/m/dz.mp3`
     assert store.remove_under(os.fsdecode(b"/m/d\xff\xfe")) == [moved]
     assert store.assignments(run) == {}

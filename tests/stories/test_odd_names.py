@@ -86,7 +86,7 @@ def test_the_daemon_places_and_catches_up_with_such_names(tmp_path, emotify, cap
             assert handler.added([new]) == 0  # our own tag write is no new work
             assert list(handler.catch_up([music]))  # a restart's scan finds `unseen`
         assert cluster_tag(new) in (["1"], ["2"]) and cluster_tag(unseen) in (["1"], ["2"])
-        assert handler.core.store.row(str(unseen), "handcrafted") is not None
+        assert handler.core.store.row("handcrafted", str(unseen)) is not None
         assert f"not listing {readable(str(new))} in playlists" in caplog.text
         lines = all_lines(music / "Playlists")
         assert not any("passwd" in ln or "old rip" in ln for ln in lines)
@@ -95,7 +95,7 @@ def test_the_daemon_places_and_catches_up_with_such_names(tmp_path, emotify, cap
         moved = new.with_name(os.fsdecode(b"moved \xfe.mp3"))
         new.rename(moved)
         handler.moved([(new, moved)])
-        assert handler.core.store.row(str(moved), "handcrafted") is not None
+        assert handler.core.store.row("handcrafted", str(moved)) is not None
         fixed = moved.with_name("fixed.mp3")  # renamed to a name a line can spell: listed now
         moved.rename(fixed)
         handler.moved([(moved, fixed)])
@@ -104,8 +104,8 @@ def test_the_daemon_places_and_catches_up_with_such_names(tmp_path, emotify, cap
         handler.moved([(fixed, moved)])
         assert "../odd/fixed.mp3" not in all_lines(music / "Playlists")
         handler.removed([music / "odd"])  # a deleted folder: both go
-        assert handler.core.store.row(str(moved), "handcrafted") is None
-        assert handler.core.store.row(str(unseen), "handcrafted") is None
+        assert handler.core.store.row("handcrafted", str(moved)) is None
+        assert handler.core.store.row("handcrafted", str(unseen)) is None
     finally:
         handler.close()
         lib._close()

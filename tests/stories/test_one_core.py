@@ -29,7 +29,7 @@ def snapshot(env: BeetsEnv) -> dict[str, str]:
 
 
 def settings_of(env: BeetsEnv, **changes) -> Settings:
-    return Settings(workers=1, store_path=env.root / "cluster.db", playlist_dir=env.playlists,
+    return Settings(workers=1, store=env.root / "cluster.db", playlist_dir=env.playlists,
                     library_root=env.music, **changes)
 
 
@@ -78,7 +78,7 @@ def test_a_move_leaves_exactly_one_line_whoever_sees_it(tmp_path, emotify):
     four.parent.mkdir()
     os.rename(clips[3], four)
     lib = library.Library(str(tmp_path / "library.db"), str(env.music))
-    handler = CoreHandler(lib, settings_of(env, n_clusters=2))
+    handler = CoreHandler(lib, settings_of(env, clusters=2))
     try:
         handler.moved([(clips[3], four)])
     finally:
@@ -102,7 +102,7 @@ def test_beet_cluster_and_the_daemons_recluster_make_the_same_playlists(tmp_path
     (tmp_path / "cluster.db").unlink()  # the same library from scratch, through the daemon
     shutil.rmtree(env.playlists)
     lib = library.Library(str(tmp_path / "library.db"), str(env.music))
-    handler = CoreHandler(lib, settings_of(env, n_clusters=3))
+    handler = CoreHandler(lib, settings_of(env, clusters=3))
     try:
         handler.recluster()
     finally:

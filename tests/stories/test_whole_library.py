@@ -29,7 +29,7 @@ def test_a_file_the_daemon_placed_stays_in_one_playlist_with_its_tag(tmp_path, e
     stray.parent.mkdir()
     shutil.copyfile(pick_clips(per_genre=1, offset=3)[0], stray)
 
-    settings = Settings(n_clusters=2, workers=1, store_path=tmp_path / "cluster.db",
+    settings = Settings(clusters=2, workers=1, store=tmp_path / "cluster.db",
                         playlist_dir=env.playlists, library_root=env.music)
     lib = library.Library(str(tmp_path / "library.db"), str(env.music))
     handler = CoreHandler(lib, settings)

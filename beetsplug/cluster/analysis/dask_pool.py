@@ -1,4 +1,4 @@
-"""The files' analysis on an existing Dask cluster: tasks out, Decoded results back here.
+"""The files' analysis on an existing Dask cluster: tasks out, JobResult results back here.
 
 This process submits a bounded window of tasks and takes results as they complete; the store
 is written here only (run_jobs). A worker that dies takes nothing with it: the scheduler runs
@@ -22,7 +22,7 @@ from ..errors import DaskError
 from ..log import log
 from .dask_client import connect, gpu_slots, worker_threads
 from .dask_tasks import analyse_on_worker
-from .per_file import Decoded, Job
+from .per_file import Job, JobResult
 
 TASKS_PER_THREAD = 2  # in flight: each worker thread has its next task waiting
 MAX_FILES_PER_TASK = 16
@@ -32,7 +32,7 @@ KILLED = ("every Dask worker that ran this file died (a decoder crash or out of 
 
 
 def decoded_on_dask(jobs: list[Job], target: DaskTarget,
-                    embedder: Embedder) -> Iterator[Decoded]:
+                    embedder: Embedder) -> Iterator[JobResult]:
     """Each job's result, in the order they finish. Network backends go to GPU workers where
     there are any, several files per task so that the model sees full batches. A worker whose
     backend version is not this machine's stops the run: vectors of two versions never mix."""
@@ -52,7 +52,7 @@ def decoded_on_dask(jobs: list[Job], target: DaskTarget,
 
 
 def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: dict | None,
-         version: str) -> Iterator[Decoded]:
+         version: str) -> Iterator[JobResult]:
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
@@ -85,7 +85,7 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: 
             if len(batch) > 1:  # which of them kills workers? each alone tells
                 todo.extendleft([j] for j in reversed(batch))
             else:
-                yield Decoded(batch[0], error=KILLED)
+                yield JobResult(batch[0], error=KILLED)
         except CancelledError as exc:
             raise DaskError(f"the Dask scheduler {target.address} cancelled the analysis "
                             "(was it restarted?); what finished is kept") from exc
@@ -93,7 +93,7 @@ def _run(client, jobs: list[Job], target: DaskTarget, per_task: int, resources: 
             if future.status != "error":  # not the task's: the connection's, or ours
                 raise
             for job in batch:
-                yield Decoded(job, error=f"analysis failed on a Dask worker: "
+                yield JobResult(job, error=f"analysis failed on a Dask worker: "
                                          f"{type(exc).__name__}: {exc}")
         else:
             if theirs != version:
@@ -119,7 +119,7 @@ def _files_per_task(job: Job, batch_windows: int) -> int:
     return max(1, min(MAX_FILES_PER_TASK, batch_windows // max(job.max_windows, 1)))
 
 
-def _as_local(results: list[Decoded], batch: list[Job]) -> Iterator[Decoded]:
+def _as_local(results: list[JobResult], batch: list[Job]) -> Iterator[JobResult]:
     """The worker's results (in the order sent) under the local jobs: the store's paths."""
     for r, local in zip(results, batch, strict=True):
         yield dataclasses.replace(r, job=local)

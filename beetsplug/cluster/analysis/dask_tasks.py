@@ -7,7 +7,7 @@ import dataclasses
 import threading
 
 from ..config import user_cache_dir
-from .per_file import Batcher, Decoded, Job, analyse_file, worker_embedder
+from .per_file import Batcher, Job, JobResult, analyse_file, worker_embedder
 
 # decoder_output swaps file descriptor 2 for the whole process: two files decoded at once in
 # one worker's threads would swap it over each other. One file at a time per worker process;
@@ -15,7 +15,7 @@ from .per_file import Batcher, Decoded, Job, analyse_file, worker_embedder
 _one_at_a_time = threading.Lock()
 
 
-def analyse_on_worker(jobs: list[Job]) -> tuple[str, list[Decoded]]:
+def analyse_on_worker(jobs: list[Job]) -> tuple[str, list[JobResult]]:
     """(this worker's backend version, each file's result in the order sent). Cheap backends:
     each file decoded and embedded alone. Networks: the files' windows embedded together in
     the model's batches (the local path's Batcher)."""

@@ -40,7 +40,7 @@ class Job:
 
 
 @dataclass(frozen=True)
-class Decoded:
+class JobResult:
     job: Job
     duration: float | None = None
     windows: np.ndarray | None = None  # raw audio windows, or window vectors if embedded here
@@ -74,7 +74,7 @@ def models_loaded() -> dict[str, int]:
     return dict(_loads)
 
 
-def analyse_file(job: Job) -> Decoded:
+def analyse_file(job: Job) -> JobResult:
     """Decode (and, for cheap backends, embed) one file; a bad file is an error, not a crash.
     What the C decoders print meanwhile is kept for the log, never left on the terminal."""
     with decoder_output() as said:
@@ -82,23 +82,23 @@ def analyse_file(job: Job) -> Decoded:
     return dataclasses.replace(result, decoder_said=tuple(said)) if said else result
 
 
-def _analyse_file(job: Job) -> Decoded:
+def _analyse_file(job: Job) -> JobResult:
     try:
         audio = decode_windows(job.path, job.sample_rate, job.window_seconds,
                                job.padding_threshold, job.max_windows)
         fp = audio.fingerprint
         if not job.embed_here:
-            return Decoded(job, audio.duration, audio.windows, fingerprint=fp)
+            return JobResult(job, audio.duration, audio.windows, fingerprint=fp)
         vectors, tags = _embed_in_chunks(worker_embedder(job.backend, job.options),
                                          audio.windows)
-        return Decoded(job, audio.duration, vectors, tags, fingerprint=fp)
+        return JobResult(job, audio.duration, vectors, tags, fingerprint=fp)
     except AudioError as exc:
-        return Decoded(job, error=str(exc))
+        return JobResult(job, error=str(exc))
     except (UnreadableError, OSError) as exc:  # the file, not its audio: tried again next run
-        return Decoded(job, unreadable=str(exc) if isinstance(exc, UnreadableError)
+        return JobResult(job, unreadable=str(exc) if isinstance(exc, UnreadableError)
                        else f"cannot read file: {exc.strerror or exc}")
     except (ValueError, RuntimeError, MemoryError) as exc:  # decoder/library faults
-        return Decoded(job, error=f"analysis failed: {type(exc).__name__}: {exc}")
+        return JobResult(job, error=f"analysis failed: {type(exc).__name__}: {exc}")
 
 
 def _embed_in_chunks(embedder: embedders.Embedder,
@@ -116,25 +116,25 @@ class Batcher:
 
     def __init__(self, embedder: embedders.Embedder):
         self.embedder = embedder
-        self.queue: list[Decoded] = []
+        self.queue: list[JobResult] = []
         self.size = 0
 
-    def add(self, d: Decoded) -> list[Decoded]:
+    def add(self, d: JobResult) -> list[JobResult]:
         if d.error or d.unreadable:
             return [d]
         self.queue.append(d)
         self.size += len(d.windows)
         return self.flush() if self.size >= self.embedder.batch_windows else []
 
-    def flush(self) -> list[Decoded]:
+    def flush(self) -> list[JobResult]:
         if not self.queue:
             return []
         queue, self.queue, self.size = self.queue, [], 0
         try:
             out = self.embedder.embed(np.concatenate([d.windows for d in queue]))
         except (ValueError, RuntimeError) as exc:
-            return [Decoded(d.job, error=f"model failed: {exc}") for d in queue]
+            return [JobResult(d.job, error=f"model failed: {exc}") for d in queue]
         bounds = np.cumsum([0] + [len(d.windows) for d in queue])
-        return [Decoded(d.job, d.duration, out.vectors[a:b],
+        return [JobResult(d.job, d.duration, out.vectors[a:b],
                         None if out.tags is None else out.tags[a:b], fingerprint=d.fingerprint)
                 for d, a, b in zip(queue, bounds[:-1], bounds[1:])]

@@ -24,10 +24,10 @@ from ..store import Analysis, Store
 from .dask_pool import decoded_on_dask
 from .decoder_output import log_decoder_output
 from .jobs import kept_seconds
-from .per_file import Batcher, Decoded, Job, analyse_file
+from .per_file import Batcher, Job, JobResult, analyse_file
 from .worker_pool import running_pool
 
-__all__ = ["Decoded", "Job", "analyse_file", "run_jobs"]
+__all__ = ["Job", "JobResult", "analyse_file", "run_jobs"]
 
 SAVE_EVERY_SECONDS = 2.0
 
@@ -42,7 +42,7 @@ class Outcome:
 
 
 def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, workers: int,
-             keep_windows: bool, progress: Callable[[float], None] | None = None,
+             keep_windows: bool, tick: Callable[[float], None] | None = None,
              dask: DaskTarget | None = None) -> Outcome:
     """Analyse every job, here or on a Dask cluster.
 
@@ -55,20 +55,20 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
     # on Dask the workers embed too: only vectors come back
     batcher = Batcher(embedder) if jobs and not jobs[0].embed_here and not dask else None
 
-    def finish(results: list[Decoded]) -> None:
+    def finish(results: list[JobResult]) -> None:
         nonlocal last_save
         for r in results:
             if r.unreadable:  # a permission or I/O fault, not the audio's: nothing recorded
                 outcome.unreadable.append((r.job.path, r.unreadable))
-                if progress:
-                    progress(0.0)
+                if tick:
+                    tick(0.0)
                 continue
             a = _to_analysis(r, embedder, keep_windows)
             if a.error:  # the front end reports it (the run's summary, the daemon's log)
                 log.debug("failed: {}: {}", a.path, a.error)
             pending.append(a)
-            if progress:
-                progress(kept_seconds(r.job, r.duration or 0.0))
+            if tick:
+                tick(kept_seconds(r.job, r.duration or 0.0))
         if pending and (time.monotonic() - last_save > SAVE_EVERY_SECONDS or len(pending) >= 64):
             store.save(pending)
             saved.extend((a.path, a.error) for a in pending)
@@ -91,7 +91,7 @@ def run_jobs(jobs: list[Job], store: Store, embedder: embedders.Embedder, *, wor
     return outcome
 
 
-def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
+def _decode_all(jobs: list[Job], workers: int) -> Iterator[JobResult]:
     if workers <= 1 or len(jobs) < 4:
         for job in jobs:
             yield analyse_file(job)
@@ -118,16 +118,16 @@ def _decode_all(jobs: list[Job], workers: int) -> Iterator[Decoded]:
                     yield _alone(job)
 
 
-def _alone(job: Job) -> Decoded:
+def _alone(job: Job) -> JobResult:
     with running_pool(1) as pool:
         try:
             return pool.submit(analyse_file, job).result()
         except BrokenProcessPool:
-            return Decoded(job, error="the analysis process died on this file (decoder crash "
+            return JobResult(job, error="the analysis process died on this file (decoder crash "
                                       "or out of memory)")
 
 
-def _to_analysis(r: Decoded, embedder: embedders.Embedder, keep_windows: bool) -> Analysis:
+def _to_analysis(r: JobResult, embedder: embedders.Embedder, keep_windows: bool) -> Analysis:
     j = r.job
     base = {"path": j.path, "size": j.size, "mtime": j.mtime, "backend": j.backend,
             "version": embedder.version, "item_id": j.item_id, "duration": r.duration}

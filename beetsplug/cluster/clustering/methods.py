@@ -26,7 +26,7 @@ WARD_MAX = 8000
 STABILITY_SLACK = 0.02
 
 @dataclass(frozen=True)
-class Options:
+class MethodOptions:
     """What a method may use besides X and k; each one reads only what it needs."""
 
     seed: int = 0
@@ -85,7 +85,7 @@ def _agglomerative(X: np.ndarray, k: int, seed: int) -> np.ndarray:
     return nn.kneighbors(X, return_distance=False)[:, 0]
 
 
-def _kmeans(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _kmeans(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     fresh = kmeans(X, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold)
     if o.start is None or len(o.start) != k:
         return fresh.labels, fresh.centroids
@@ -94,11 +94,11 @@ def _kmeans(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray |
     return best.labels, best.centroids
 
 
-def _ward(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _ward(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     return _agglomerative(X, k, o.seed), None
 
 
-def _gmm(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _gmm(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     gmm = GaussianMixture(k, covariance_type="diag", n_init=3, random_state=o.seed).fit(X)
     raw = gmm.predict(X)
     labels = _compact(raw)
@@ -106,25 +106,25 @@ def _gmm(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | No
     return labels, gmm.means_[order]
 
 
-def _dbscan(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _dbscan(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     ms = o.min_samples or dbscan_min_samples(X.shape[0], X.shape[1])
     return DBSCAN(eps=o.eps or dbscan_eps(X, ms), min_samples=ms).fit_predict(X), None
 
 
-def _hdbscan(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _hdbscan(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     size = max(5, X.shape[0] // (4 * max(k, 1)))
     hdb = HDBSCAN(min_cluster_size=size, min_samples=o.min_samples, copy=True)
     return hdb.fit_predict(X), None
 
 
-def _autoencoder(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _autoencoder(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     from .autoencoder import encode  # torch is optional; import only when asked for
 
     codes = encode(X, seed=o.seed)
     return kmeans(codes, k, seed=o.seed, minibatch_threshold=o.minibatch_threshold).labels, None
 
 
-def _vae(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | None]:
+def _vae(X: np.ndarray, k: int, o: MethodOptions) -> tuple[np.ndarray, np.ndarray | None]:
     from .vae import encode  # torch is optional; import only when asked for
 
     codes = encode(X, seed=o.seed)
@@ -133,7 +133,7 @@ def _vae(X: np.ndarray, k: int, o: Options) -> tuple[np.ndarray, np.ndarray | No
 
 @dataclass(frozen=True)
 class Method:
-    fit: Callable[[np.ndarray, int, Options], tuple[np.ndarray, np.ndarray | None]]
+    fit: Callable[[np.ndarray, int, MethodOptions], tuple[np.ndarray, np.ndarray | None]]
     takes_k: bool  # k is the number of clusters; the density methods find their own
 
 
@@ -185,7 +185,7 @@ def fit_labels(
     n = X.shape[0]
     if entry.takes_k and not 1 <= k <= n:
         raise MethodError(f"k={k} is not possible with {n} tracks")
-    options = Options(seed, minibatch_threshold, start, eps, min_samples)
+    options = MethodOptions(seed, minibatch_threshold, start, eps, min_samples)
     labels, centers = entry.fit(X, k, options)
     if centers is None:
         labels = _compact(np.asarray(labels))

@@ -25,18 +25,18 @@ def plan(tracks: list[Track], store: Store, emb: Embedder, s: Settings, *,
     paths = sorted(info)  # sorted: the same library gives the same run
     windowed = s.aggregate == "chunk_level"
     if windowed:
-        kept, mats = store.matrix(paths, emb.name, emb.version, windows=True)
+        kept, mats = store.arrays(paths, emb.name, emb.version, windows=True)
         X = np.concatenate(mats) if mats else np.empty((0, 0), np.float32)
         per_track = np.stack([m.mean(axis=0) for m in mats]) if mats else X
     else:  # one (n, dim) matrix read in one pass: 100k tracks in a fraction of a second
-        kept, X = store.vectors(paths, emb.name, emb.version)
+        kept, X = store.vector_matrix(paths, emb.name, emb.version)
         per_track = X
     if not kept:
         raise ClusterError("no analysed tracks to cluster")
     reduced = reduce(X, seed=s.seed, pca_variance=s.pca_variance)
-    scan, k = None, s.n_clusters
+    scan, k = None, s.clusters
     if k is None:
-        low, high = s.k_range
+        low, high = s.auto_range
         if len(X) <= low:
             raise ClusterError(f"-n auto needs more than {low} analysed tracks, not {len(X)}")
         scan = choose_k.scan_k(reduced.P, range(low, min(high, len(X) - 1) + 1), seed=s.seed,
@@ -85,7 +85,7 @@ def nearest(run: RecordedRun, store: Store, emb: Embedder,
             paths: list[str]) -> dict[str, Assignment]:
     """Each analysed path's nearest cluster of a recorded run."""
     names, model, windowed = run.names, run.model, run.windowed
-    kept, mats = store.matrix(paths, emb.name, emb.version, windows=windowed)
+    kept, mats = store.arrays(paths, emb.name, emb.version, windows=windowed)
     out = {}
     for path, m in zip(kept, mats):
         labels, dist = model.assign(m if windowed else m[None, :])

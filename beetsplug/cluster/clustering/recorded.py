@@ -42,10 +42,10 @@ def run_space(store: Store, run: RecordedRun) -> RunSpace:
     if not assigned:
         raise ClusterError(f"run {run.id} has no tracks")
     if run.windowed:  # the model is the windows': a track, their mean
-        paths, mats = store.matrix(sorted(assigned), run.backend, run.version, windows=True)
+        paths, mats = store.arrays(sorted(assigned), run.backend, run.version, windows=True)
         X = np.stack([m.mean(axis=0) for m in mats]) if mats else None
     else:  # (a pooled backend's track vector is not a window's size)
-        paths, X = store.vectors(sorted(assigned), run.backend, run.version)
+        paths, X = store.vector_matrix(sorted(assigned), run.backend, run.version)
     if not paths:
         raise ClusterError("the vectors of the last run are gone (re-analysed with another "
                            "version?); run `beet cluster` again")

@@ -43,7 +43,7 @@ def pool(windows: np.ndarray, how: str) -> np.ndarray:
 class Embedder(ABC):
     """A backend turns fixed-length mono windows into vectors.
 
-    Class attributes describe what the pipeline must feed it; `version` changes whenever the
+    Class attributes describe what the analysis must feed it; `version` changes whenever the
     output for the same audio would change, so the store never mixes vectors of two versions.
     """
 
@@ -51,13 +51,13 @@ class Embedder(ABC):
     version: str
     sample_rate: int
     window_seconds: float
-    dim: int
+    window_dim: int
     tag_names: tuple[str, ...] = ()
-    batch_windows: int = 32  # how many windows the pipeline should hand over at once
+    batch_windows: int = 32  # how many windows the analysis should hand over at once
     # Columns of the vector that name a playlist by ear ("tempo", "brightness", "energy").
     descriptor_columns: ClassVar[dict[str, int]] = {}
     # How the windows become the stored track vector (`pool`); what a backend stores, so a
-    # backend that changes it changes its `version` too. `dim` is a window's size.
+    # backend that changes it changes its `version` too. `window_dim` is a window's size.
     pooling: ClassVar[str] = "mean"
     # Windows kept per track when the user sets no `max_windows`, evenly spread over it; None:
     # as many as the library's `window_quantile` length holds. Each backend's count is the
@@ -68,7 +68,7 @@ class Embedder(ABC):
     @property
     def vector_dim(self) -> int:
         """The size of a stored track vector."""
-        return self.dim * (2 if self.pooling == "mean_std" else 1)
+        return self.window_dim * (2 if self.pooling == "mean_std" else 1)
 
     def pool(self, windows: np.ndarray) -> np.ndarray:
         return pool(windows, self.pooling)

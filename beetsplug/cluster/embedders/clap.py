@@ -12,12 +12,12 @@ import numpy as np
 from .base import Embedder, EmbedderError, Embedding
 from .torchcommon import (
     DEEP_EXTRA,
-    fingerprint,
     half_on_cuda,
     log_mel_db,
     require_torch,
     resolve_device,
     torch,
+    weights_digest,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ _CONFIGS = ("config.json", "preprocessor_config.json", "processor_config.json")
 class ClapEmbedder(Embedder):
     """One L2-normalised vector (512-d for the LAION checkpoints) per 10 s window at 48 kHz.
 
-    The pipeline cuts the windows (deterministic, unlike the extractor's `rand_trunc`) and
+    The analysis cuts the windows (deterministic, unlike the extractor's `rand_trunc`) and
     mean-pools them per track; a mean of unit vectors is not unit length, so whoever compares
     tracks by cosine should normalise the pooled vector again. The log-mel front end follows the
     checkpoint's `preprocessor_config.json` but runs in torch on the model's device (the
@@ -59,19 +59,19 @@ class ClapEmbedder(Embedder):
         self._mel = _LogMel(extractor, self.device)
         self.sample_rate = int(extractor.sampling_rate)
         self.window_seconds = extractor.nb_max_samples / extractor.sampling_rate
-        self.dim = int(net.config.projection_dim)
+        self.window_dim = int(net.config.projection_dim)
         local = Path(model).expanduser().is_dir()
         label = folder.resolve().name if local else model
         files = sorted(folder.iterdir())
         weights = [p for p in files if p.suffix in (".safetensors", ".bin")]
         configs = [p for p in files if p.name in _CONFIGS]
-        self.version = f"{_CODE_VERSION}:{label}:{fingerprint(weights, configs)}"
+        self.version = f"{_CODE_VERSION}:{label}:{weights_digest(weights, configs)}"
         # Batches of 8 kept a run with the unfused-size tower near 1 GB peak RSS; GPUs want more.
         self.batch_windows = 128 if self.device.type == "cuda" else 8
 
     def embed(self, windows: np.ndarray) -> Embedding:
         if len(windows) == 0:
-            return Embedding(np.zeros((0, self.dim), np.float32))
+            return Embedding(np.zeros((0, self.window_dim), np.float32))
         audio = torch.from_numpy(self._mel.fit(windows)).to(self.device)
         with torch.inference_mode():
             features = self._mel(audio)  # float32 outside autocast: power spectra overflow fp16

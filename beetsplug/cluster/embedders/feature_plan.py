@@ -27,7 +27,7 @@ BLOCK = 16  # bins per block in the rolloff search
 
 
 @dataclass(frozen=True)
-class Plan:
+class SpectralPlan:
     """Everything that depends only on the sample rate: built once, reused for every batch."""
 
     sr: int
@@ -55,7 +55,7 @@ def contrast_edges(sr: int) -> list[float]:
 
 
 @lru_cache(maxsize=4)
-def plan(sr: int) -> Plan:
+def spectral_plan(sr: int) -> SpectralPlan:
     # Here, not at the top: naming the features (the backend's version) needs neither.
     import librosa
     import scipy.fft
@@ -79,7 +79,7 @@ def plan(sr: int) -> Plan:
     n_bins = len(freqs)
     blocks = np.zeros((n_bins, -(-n_bins // BLOCK)), dtype=np.float32)
     blocks[np.arange(n_bins), np.arange(n_bins) // BLOCK] = 1.0
-    return Plan(
+    return SpectralPlan(
         sr,
         n_fft,
         hop,

@@ -26,10 +26,10 @@ from .feature_plan import (
     ROLLOFF,
     SAMPLE_RATE,
     WINDOW_SECONDS,
-    Plan,
+    SpectralPlan,
     contrast_edges,
+    spectral_plan,
 )
-from .feature_plan import plan as plan_for
 
 __all__ = ["FEATURE_NAMES", "MIN_SECONDS", "SAMPLE_RATE", "WINDOW_SECONDS", "feature_names",
            "pitch_class_profile", "window_features"]
@@ -55,14 +55,14 @@ def feature_names(sr: int = SAMPLE_RATE) -> tuple[str, ...]:
 FEATURE_NAMES = feature_names(SAMPLE_RATE)
 
 
-def _frames(windows: np.ndarray, plan: Plan) -> np.ndarray:
+def _frames(windows: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     """Centred, zero-padded frames (n, t, n_fft) as librosa's stft(center=True) would cut."""
     half = plan.n_fft // 2
     padded = np.pad(windows, ((0, 0), (half, half)))
     return np.lib.stride_tricks.sliding_window_view(padded, plan.n_fft, axis=1)[:, :: plan.hop]
 
 
-def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: Plan) -> list[np.ndarray]:
+def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: SpectralPlan) -> list[np.ndarray]:
     """Window means of log centroid, bandwidth, rolloff and flatness."""
     energy = mag.sum(axis=2, dtype=np.float64)
     total = energy + _EPS
@@ -76,7 +76,7 @@ def _spectral_shape(mag: np.ndarray, power: np.ndarray, plan: Plan) -> list[np.n
     return [np.log(v).mean(axis=1) for v in (centroid + 1, bandwidth + 1, rolloff + 1, flatness)]
 
 
-def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: Plan) -> np.ndarray:
+def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     """Frequency below which ROLLOFF of the magnitude lies, exact, without a full cumsum.
 
     A cumsum over every bin costs more than the FFT; cumulate block sums (one mat-mul), find
@@ -93,7 +93,7 @@ def _rolloff(mag: np.ndarray, energy: np.ndarray, plan: Plan) -> np.ndarray:
     return plan.freqs[np.take_along_axis(idx, offset[..., None], axis=2)[..., 0]]
 
 
-def _contrast(mag: np.ndarray, plan: Plan) -> list[np.ndarray]:
+def _contrast(mag: np.ndarray, plan: SpectralPlan) -> list[np.ndarray]:
     """Mean peak/valley contrast and valley level (dB) per octave band (Jiang et al. 2002)."""
     contrast, valley = [], []
     for lo, hi in plan.bands:
@@ -106,7 +106,7 @@ def _contrast(mag: np.ndarray, plan: Plan) -> list[np.ndarray]:
     return contrast + valley
 
 
-def _waveform(windows: np.ndarray, plan: Plan) -> list[np.ndarray]:
+def _waveform(windows: np.ndarray, plan: SpectralPlan) -> list[np.ndarray]:
     """RMS (dB) and zero-crossing rate over the STFT's own frames, from the raw waveform."""
     frames = _frames(windows, plan)
     rms = np.sqrt(np.einsum("ntk,ntk->nt", frames, frames) / plan.n_fft)
@@ -117,7 +117,7 @@ def _waveform(windows: np.ndarray, plan: Plan) -> list[np.ndarray]:
     return [(20 * np.log10(rms + 1e-5)).mean(axis=1), zcr.mean(axis=1)]
 
 
-def _tempo(onset: np.ndarray, plan: Plan) -> list[np.ndarray]:
+def _tempo(onset: np.ndarray, plan: SpectralPlan) -> list[np.ndarray]:
     """Tempo (log2 BPM) and pulse clarity from the onset envelope's autocorrelation."""
     x = onset - onset.mean(axis=1, keepdims=True)
     t = x.shape[1]
@@ -161,13 +161,13 @@ def _mfcc_stats(mfcc: np.ndarray) -> np.ndarray:
     )
 
 
-def _chroma(power: np.ndarray, plan: Plan) -> np.ndarray:
+def _chroma(power: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     """Mean chroma per window (C first), each frame scaled to its strongest pitch class."""
     chroma = power @ plan.chroma
     return (chroma / np.maximum(chroma.max(axis=2, keepdims=True), _EPS)).mean(axis=1)
 
 
-def _spectrum(windows: np.ndarray, plan: Plan) -> np.ndarray:
+def _spectrum(windows: np.ndarray, plan: SpectralPlan) -> np.ndarray:
     """The one power spectrogram (n, frames, bins) float32 everything else reads."""
     import scipy.fft  # on first use: `beet similar` names this backend without computing it
 
@@ -187,14 +187,14 @@ def _as_windows(windows: np.ndarray, sr: int) -> np.ndarray:
 def pitch_class_profile(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, 12) mean chroma, C first, before the key-invariant rotation of `window_features`."""
     windows = _as_windows(windows, sr)
-    plan = plan_for(sr)
+    plan = spectral_plan(sr)
     return _chroma(_spectrum(windows, plan), plan)
 
 
 def window_features(windows: np.ndarray, sr: int = SAMPLE_RATE) -> np.ndarray:
     """(n, samples) float mono windows at `sr` -> (n, len(feature_names(sr))) float32."""
     windows = _as_windows(windows, sr)
-    plan = plan_for(sr)
+    plan = spectral_plan(sr)
     power = _spectrum(windows, plan)
     mag = np.sqrt(power)
 

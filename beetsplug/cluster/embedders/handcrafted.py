@@ -23,7 +23,7 @@ class HandcraftedEmbedder(Embedder):
     name = "handcrafted"
     FEATURE_VERSION = "3"  # 1: first cut; 2: means only; 3: rotated chroma, MFCC var shares
     sample_rate = features.SAMPLE_RATE
-    dim = len(features.FEATURE_NAMES)
+    window_dim = len(features.FEATURE_NAMES)
     feature_names = features.FEATURE_NAMES
     batch_windows = 32  # ~7 MB of spectrogram per batch at 11025 Hz
     # The mean of the windows: the mean and spread (with unit rows) raised NMI on all three dev
@@ -54,5 +54,5 @@ class HandcraftedEmbedder(Embedder):
         if windows.ndim != 2:
             raise ValueError(f"windows must be (n, samples), got shape {windows.shape}")
         if len(windows) == 0:
-            return Embedding(vectors=np.zeros((0, self.dim), dtype=np.float32))
+            return Embedding(vectors=np.zeros((0, self.window_dim), dtype=np.float32))
         return Embedding(vectors=features.window_features(windows, self.sample_rate))

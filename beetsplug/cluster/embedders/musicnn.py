@@ -116,7 +116,7 @@ class MusicnnEmbedder(Embedder):
     name = "musicnn"
     sample_rate = 16000
     window_seconds = 48128 / 16000  # 187 frames of hop 256, n_fft 512, no padding
-    dim = 200
+    window_dim = 200
     batch_windows = 64
 
     def __init__(
@@ -160,7 +160,7 @@ class MusicnnEmbedder(Embedder):
         if "vgg" in model:
             from .vgg_net import EMBEDDING_DIM, Vgg
 
-            self.dim, self.net = EMBEDDING_DIM, Vgg(weights).to(self.device, self.dtype)
+            self.window_dim, self.net = EMBEDDING_DIM, Vgg(weights).to(self.device, self.dtype)
         else:
             self.net = FastMusicnn(weights).to(self.device, self.dtype)
         mel_basis = librosa.filters.mel(sr=self.sample_rate, n_fft=512, n_mels=96)
@@ -178,7 +178,7 @@ class MusicnnEmbedder(Embedder):
         """(penultimate (n, 200), logits (n, 50)) as float32 numpy."""
         windows = np.asarray(windows, dtype=np.float32)
         if len(windows) == 0:
-            return np.zeros((0, self.dim), np.float32), np.zeros((0, 50), np.float32)
+            return np.zeros((0, self.window_dim), np.float32), np.zeros((0, 50), np.float32)
         # as many CPU workers as torch would use threads (torch.set_num_threads governs both)
         workers = max(1, min(torch.get_num_threads(), len(windows)))
         # chunks of at most `self.chunk`, their count a multiple of the workers so that the

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import Embedder, EmbedderError, Embedding
-from .torchcommon import fingerprint, half_on_cuda, require_torch, resolve_device, torch
+from .torchcommon import half_on_cuda, require_torch, resolve_device, torch, weights_digest
 
 # Bump when the front end, the network code or the output of this module changes.
 _CODE_VERSION = "1"
@@ -24,12 +24,12 @@ _IGNORED = ("spectrogram_extractor.", "logmel_extractor.", "fc_audioset.")
 
 class PannsEmbedder(Embedder):
     """The 2048-d CNN14 embedding (ReLU of `fc1`, the official `embedding` output) of each
-    10 s window at 32 kHz. Not normalised: the pipeline mean-pools windows per track."""
+    10 s window at 32 kHz. Not normalised: the analysis mean-pools windows per track."""
 
     name = "panns"
     sample_rate = 32_000
     window_seconds = 10.0
-    dim = 2048
+    window_dim = 2048
 
     def __init__(self, checkpoint: Path | str, device: str = "auto") -> None:
         require_torch(self.name)
@@ -43,7 +43,7 @@ class PannsEmbedder(Embedder):
         net.front = LogMel()
         load_weights(net, state, path)
         self._net = net.to(self.device).eval()
-        self.version = f"{_CODE_VERSION}:{path.name}:{fingerprint([path])}"
+        self.version = f"{_CODE_VERSION}:{path.name}:{weights_digest([path])}"
         # ~100 MB of activations per window: small batches keep a CPU run's memory modest.
         self.batch_windows = 64 if self.device.type == "cuda" else 4
 
@@ -52,7 +52,7 @@ class PannsEmbedder(Embedder):
         if windows.ndim != 2:
             raise ValueError(f"expected (n, samples) windows, got {windows.shape}")
         if len(windows) == 0:
-            return Embedding(np.zeros((0, self.dim), np.float32))
+            return Embedding(np.zeros((0, self.window_dim), np.float32))
         with torch.inference_mode():
             # The log-mel stays float32: power spectra of loud audio overflow fp16.
             logmel = self._net.front(torch.from_numpy(windows).to(self.device))

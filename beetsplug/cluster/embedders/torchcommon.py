@@ -1,4 +1,4 @@
-"""Shared by the torch backends: the optional import, device, precision, weight fingerprints."""
+"""Shared by the torch backends: the optional import, device, precision, digests of the weights."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def half_on_cuda(device: torch.device) -> Iterator[None]:
         yield
 
 
-def fingerprint(weights: Iterable[Path], configs: Iterable[Path] = ()) -> str:
+def weights_digest(weights: Iterable[Path], configs: Iterable[Path] = ()) -> str:
     """Identifies weights cheaply: configs in full; weight files by name, size, first and last
     64 KiB (a torch zip ends with the CRC32 of every tensor, a safetensors file starts with its
     header), so nothing hundreds of MB long is read at start-up."""

@@ -57,5 +57,5 @@ def entry_of(path: str, track: Track | None, seconds: float | None = None) -> En
     """A track's playlist line: beets' title and length, else the file's name and `seconds`,
     the length the analysis decoded (a file beets does not know)."""
     # str, not Path: 100k entries per run, and the writer spells strings
-    title = (track.title if track else None) or os.path.splitext(os.path.basename(path))[0]
+    title = (track.display_name if track else None) or os.path.splitext(os.path.basename(path))[0]
     return Entry(path, (track.duration if track else None) or seconds, title)
