@@ -26,6 +26,16 @@ def test_banks_equal_librosas(sr, n_fft):
     assert np.array_equal(chroma, librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0))
 
 
+@pytest.mark.parametrize(("sr", "n_fft", "n_mels", "fmin", "fmax"), [
+    (16000, 512, 96, 0.0, None),  # musicnn
+    (32000, 1024, 64, 50.0, 14000.0),  # PANNs CNN14
+])
+def test_the_deep_backends_mel_banks_equal_librosas(sr, n_fft, n_mels, fmin, fmax):
+    assert np.array_equal(mel_bank(sr, n_fft, n_mels, fmin, fmax),
+                          librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                                              fmax=fmax))
+
+
 def test_plan_holds_the_banks_transposed():
     p = plan(11025)
     assert np.array_equal(p.mel, librosa.filters.mel(sr=11025, n_fft=p.n_fft, n_mels=N_MELS).T)

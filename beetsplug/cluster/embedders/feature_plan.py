@@ -115,11 +115,12 @@ def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
     return hz
 
 
-def mel_bank(sr: int, n_fft: int, n_mels: int) -> np.ndarray:
-    """(n_mels, bins) float32: librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels), Slaney
-    triangles from 0 Hz to Nyquist, each scaled to constant energy."""
+def mel_bank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
+             fmax: float | None = None) -> np.ndarray:
+    """(n_mels, bins) float32: librosa.filters.mel(sr=, n_fft=, n_mels=, fmin=, fmax=), Slaney
+    triangles from fmin to fmax (Nyquist), each scaled to constant energy."""
     fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    edges = _hz_to_mel(np.asarray([0.0, sr / 2.0]))
+    edges = _hz_to_mel(np.asarray([fmin, sr / 2.0 if fmax is None else fmax], dtype=float))
     mel_f = _mel_to_hz(np.linspace(edges[0], edges[1], n_mels + 2))
     fdiff = np.diff(mel_f)
     ramps = np.subtract.outer(mel_f, fftfreqs)
