@@ -1,7 +1,7 @@
 """`beet cluster` and the import stage as calls on the core's Library, and what they print.
 
 Kept apart from plugin.py because beets imports every enabled plugin for every command
-(`beet ls` too): what is here, scikit-learn and librosa with it, loads only when it runs.
+(`beet ls` too): what is here, scikit-learn with it, loads only when it runs.
 """
 
 from __future__ import annotations

@@ -149,7 +149,7 @@ class CoreHandler:
         yield None
 
     def _warm_up(self) -> None:
-        """Load and compile the backend now (librosa alone: ~2 s), not on the first new file."""
+        """Load the backend now (a network's weights: seconds), not on the first new file."""
         emb = self.core.embedder
         noise = np.random.default_rng(0).standard_normal(int(emb.sample_rate * emb.window_seconds))
         emb.embed((0.01 * noise[None, :]).astype(np.float32))

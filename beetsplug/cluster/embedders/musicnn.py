@@ -128,8 +128,7 @@ class MusicnnEmbedder(Embedder):
             raise EmbedderError(
                 "the musicnn backend needs torch: pip install 'beets-cluster[deep]'"
             )
-        import librosa
-
+        from .feature_plan import mel_bank
         from .musicnn_net import WINDOW_SAMPLES, FastMusicnn, LogMel
 
         self.model = model
@@ -163,7 +162,7 @@ class MusicnnEmbedder(Embedder):
             self.window_dim, self.net = EMBEDDING_DIM, Vgg(weights).to(self.device, self.dtype)
         else:
             self.net = FastMusicnn(weights).to(self.device, self.dtype)
-        mel_basis = librosa.filters.mel(sr=self.sample_rate, n_fft=512, n_mels=96)
+        mel_basis = mel_bank(self.sample_rate, 512, 96)  # librosa's, without librosa
         self.log_mel = LogMel(mel_basis).to(self.device)
 
     def patches(self, windows: np.ndarray) -> torch.Tensor:

@@ -2,18 +2,19 @@
 
 Attribute names (`bn0`, `conv_block1..6.{conv1,conv2,bn1,bn2}`, `fc1`) match the state dict of
 `Cnn14_mAP=0.431.pth`, so the official weights load as they are. The front end is computed here
-with `torch.stft` and a librosa mel bank instead of the checkpoint's frozen conv-STFT and `melW`
-tensors; it is the same computation (see `LogMel`), and the loader checks the checkpoint's `melW`
-against ours. The AudioSet head (`fc_audioset`) is not built: only the embedding is used.
+with `torch.stft` and librosa's Slaney mel bank (feature_plan.mel_bank, librosa's arithmetic)
+instead of the checkpoint's frozen conv-STFT and `melW` tensors; it is the same computation
+(see `LogMel`), and the loader checks the checkpoint's `melW` against ours. The AudioSet head
+(`fc_audioset`) is not built: only the embedding is used.
 """
 
 from __future__ import annotations
 
-import librosa
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .feature_plan import mel_bank as slaney_mel
 from .torchcommon import log_mel_db
 
 SAMPLE_RATE = 32_000
@@ -27,7 +28,7 @@ EMBEDDING_DIM = 2048
 
 def mel_bank() -> torch.Tensor:
     """(n_fft // 2 + 1, n_mels): librosa's Slaney mel, as the official `logmel_extractor.melW`."""
-    bank = librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX)
+    bank = slaney_mel(SAMPLE_RATE, N_FFT, N_MELS, FMIN, FMAX)
     return torch.from_numpy(bank.T).float()
 
 
