@@ -1,4 +1,5 @@
-"""The hand-crafted backend's filter banks are librosa's, bit for bit, and an analysis worker
+"""The filter banks are librosa's (within float32 rounding: 1 part in 10^7 of the largest
+weight), and an analysis worker
 never imports librosa (numba and llvmlite with it: about 190 MiB resident per worker)."""
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ from conftest import REPO
 from beetsplug.cluster.embedders.feature_plan import N_MELS, chroma_bank, mel_bank, spectral_plan
 
 
+def _same(ours: np.ndarray, librosas: np.ndarray) -> None:
+    assert ours.shape == librosas.shape
+    np.testing.assert_allclose(ours, librosas, rtol=0, atol=1e-6 * float(librosas.max()))
+
+
 @pytest.mark.parametrize("sr", [8000, 11025, 16000, 22050, 44100])
 @pytest.mark.parametrize("n_fft", [512, 1024, 2048])
 def test_banks_equal_librosas(sr, n_fft):
     mel = mel_bank(sr, n_fft, N_MELS)
     assert mel.dtype == np.float32
-    assert np.array_equal(mel, librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_MELS))
+    _same(mel, librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=N_MELS))
     chroma = chroma_bank(sr, n_fft)
     assert chroma.dtype == np.float32
-    assert np.array_equal(chroma, librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0))
+    _same(chroma, librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0.0))
 
 
 @pytest.mark.parametrize(("sr", "n_fft", "n_mels", "fmin", "fmax"), [
@@ -31,15 +37,15 @@ def test_banks_equal_librosas(sr, n_fft):
     (32000, 1024, 64, 50.0, 14000.0),  # PANNs CNN14
 ])
 def test_the_deep_backends_mel_banks_equal_librosas(sr, n_fft, n_mels, fmin, fmax):
-    assert np.array_equal(mel_bank(sr, n_fft, n_mels, fmin, fmax),
-                          librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
-                                              fmax=fmax))
+    _same(mel_bank(sr, n_fft, n_mels, fmin, fmax),
+          librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin,
+                              fmax=fmax))
 
 
 def test_plan_holds_the_banks_transposed():
     p = spectral_plan(11025)
-    assert np.array_equal(p.mel, librosa.filters.mel(sr=11025, n_fft=p.n_fft, n_mels=N_MELS).T)
-    assert np.array_equal(p.chroma, librosa.filters.chroma(sr=11025, n_fft=p.n_fft, tuning=0).T)
+    _same(p.mel, librosa.filters.mel(sr=11025, n_fft=p.n_fft, n_mels=N_MELS).T)
+    _same(p.chroma, librosa.filters.chroma(sr=11025, n_fft=p.n_fft, tuning=0).T)
 
 
 def test_a_worker_analyses_a_file_without_librosa_or_numba(tmp_path):

@@ -3,10 +3,10 @@
 Filter banks (mel, chroma, DCT), contrast bands, the tempo search's lags and prior and the
 rolloff's block matrix: built once per rate and cached, reused for every batch of windows.
 
-The mel and chroma banks are librosa's (`librosa.filters.mel`, Slaney; `librosa.filters.chroma`,
-tuning 0), the same arithmetic written out here: importing librosa in an analysis worker loads
-numba and llvmlite, about 190 MiB resident in each worker for two small matrices.
-tests/test_feature_plan.py holds them equal to librosa's.
+The mel and chroma banks are the ones librosa makes (`librosa.filters.mel`, Slaney;
+`librosa.filters.chroma`, tuning 0), built here from their definitions: importing librosa in an
+analysis worker loads numba and llvmlite, about 190 MiB resident in each worker for two small
+matrices. tests/analysis/test_feature_plan.py holds them to librosa's within float32 rounding.
 """
 
 from __future__ import annotations
@@ -100,52 +100,58 @@ def spectral_plan(sr: int) -> SpectralPlan:
     )
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear to 1 kHz, logarithmic above (librosa's hz_to_mel)."""
-    mels = hz / (200.0 / 3)
-    log = hz >= 1000.0
-    mels[log] = 1000.0 / (200.0 / 3) + np.log(hz[log] / 1000.0) / (np.log(6.4) / 27.0)
-    return mels
+# Slaney's mel scale (Auditory Toolbox): linear below 1 kHz at 200/3 Hz a mel, then a fixed
+# ratio of 6.4 every 27 mels.
+_LINEAR_HZ_PER_MEL = 200.0 / 3
+_BREAK_HZ = 1000.0
+_BREAK_MEL = _BREAK_HZ / _LINEAR_HZ_PER_MEL  # 15
+_LOG_STEP = np.log(6.4) / 27.0
 
 
-def _mel_to_hz(mels: np.ndarray) -> np.ndarray:
-    hz = (200.0 / 3) * mels
-    log = mels >= 1000.0 / (200.0 / 3)
-    hz[log] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mels[log] - 1000.0 / (200.0 / 3)))
-    return hz
+def _mel(hz: np.ndarray) -> np.ndarray:
+    above = np.maximum(hz, _BREAK_HZ)  # log of the break where hz is below it: no warning
+    return np.where(hz < _BREAK_HZ, hz / _LINEAR_HZ_PER_MEL,
+                    _BREAK_MEL + np.log(above / _BREAK_HZ) / _LOG_STEP)
+
+
+def _hz(mel: np.ndarray) -> np.ndarray:
+    return np.where(mel < _BREAK_MEL, mel * _LINEAR_HZ_PER_MEL,
+                    _BREAK_HZ * np.exp(_LOG_STEP * (mel - _BREAK_MEL)))
 
 
 def mel_bank(sr: int, n_fft: int, n_mels: int, fmin: float = 0.0,
              fmax: float | None = None) -> np.ndarray:
-    """(n_mels, bins) float32: librosa.filters.mel(sr=, n_fft=, n_mels=, fmin=, fmax=), Slaney
-    triangles from fmin to fmax (Nyquist), each scaled to constant energy."""
-    fftfreqs = np.fft.rfftfreq(n=n_fft, d=1.0 / sr)
-    edges = _hz_to_mel(np.asarray([fmin, sr / 2.0 if fmax is None else fmax], dtype=float))
-    mel_f = _mel_to_hz(np.linspace(edges[0], edges[1], n_mels + 2))
-    fdiff = np.diff(mel_f)
-    ramps = np.subtract.outer(mel_f, fftfreqs)
-    weights = np.zeros((n_mels, len(fftfreqs)), dtype=np.float32)
-    for i in range(n_mels):
-        weights[i] = np.maximum(0, np.minimum(-ramps[i] / fdiff[i], ramps[i + 2] / fdiff[i + 1]))
-    weights *= (2.0 / (mel_f[2 : n_mels + 2] - mel_f[:n_mels]))[:, np.newaxis]
-    return weights
+    """(n_mels, bins) float32, librosa.filters.mel's bank (Slaney scale and area): triangles
+    whose corners are n_mels + 2 points evenly spaced in mels from fmin to fmax (Nyquist), each
+    scaled by 2 / its width so that every filter passes the same energy."""
+    bin_hz = np.fft.rfftfreq(n_fft, 1.0 / sr)
+    top = sr / 2.0 if fmax is None else fmax
+    corners = _hz(np.linspace(*_mel(np.array([fmin, top], dtype=float)), n_mels + 2))
+    lower, centre, upper = corners[:-2, None], corners[1:-1, None], corners[2:, None]
+    rising = (bin_hz - lower) / (centre - lower)
+    falling = (upper - bin_hz) / (upper - centre)
+    bank = np.clip(np.minimum(rising, falling), 0.0, None) * (2.0 / (upper - lower))
+    return bank.astype(np.float32)
 
 
 def chroma_bank(sr: int, n_fft: int, n_chroma: int = 12) -> np.ndarray:
-    """(n_chroma, bins) float32: librosa.filters.chroma(sr=sr, n_fft=n_fft, tuning=0), C first:
-    Gaussian bumps per pitch class, columns L2-normalised, weighted around octave 5."""
-    frequencies = np.linspace(0, sr, n_fft, endpoint=False)[1:]
-    frqbins = n_chroma * np.log2(frequencies / (440.0 / 16))
-    # the 0 Hz bin: 1.5 octaves below bin 1, so it is spread broadly
-    frqbins = np.concatenate(([frqbins[0] - 1.5 * n_chroma], frqbins))
-    binwidthbins = np.concatenate((np.maximum(frqbins[1:] - frqbins[:-1], 1.0), [1]))
-    d = np.subtract.outer(frqbins, np.arange(0, n_chroma, dtype="d")).T
-    half = np.round(float(n_chroma) / 2)
-    d = np.remainder(d + half + 10 * n_chroma, n_chroma) - half
-    wts = np.exp(-0.5 * (2 * d / np.tile(binwidthbins, (n_chroma, 1))) ** 2)
-    length = np.sum(np.abs(wts) ** 2, axis=0, keepdims=True) ** 0.5
-    length[length < np.finfo(wts.dtype).tiny] = 1.0
-    wts = wts / length
-    wts *= np.tile(np.exp(-0.5 * ((frqbins / n_chroma - 5.0) / 2) ** 2), (n_chroma, 1))
-    wts = np.roll(wts, -3 * (n_chroma // 12), axis=0)
-    return np.ascontiguousarray(wts[:, : int(1 + n_fft / 2)], dtype=np.float32)
+    """(n_chroma, bins) float32, librosa.filters.chroma's bank at tuning 0 (Dan Ellis'
+    fft2chromamx): each FFT bin spreads over the pitch classes as a Gaussian in pitch whose
+    width is the bin's own width in pitch (at least one class); each bin's column has unit
+    length, and bins far from octave 5 (A4 = 440 Hz) weigh less. Row 0 is C."""
+    bins = n_fft // 2 + 1
+    # each bin's pitch in chroma steps above A0/2 (27.5 / 2 Hz); one bin past the last kept one
+    # gives the last one its width
+    hz = np.arange(1, bins + 1) * (sr / n_fft)
+    pitch = n_chroma * np.log2(hz / (440.0 / 16))
+    pitch = np.concatenate(([pitch[0] - 1.5 * n_chroma], pitch))  # 0 Hz: far below bin 1
+    width = np.maximum(np.diff(pitch), 1.0)
+    pitch = pitch[:bins]
+    half = round(n_chroma / 2)
+    # signed distance from each class to each bin, wrapped into [-half, n_chroma - half)
+    to_class = (pitch[None, :] - np.arange(n_chroma)[:, None] + half) % n_chroma - half
+    bank = np.exp(-0.5 * (2.0 * to_class / width) ** 2)
+    bank /= np.maximum(np.linalg.norm(bank, axis=0), np.finfo(float).tiny)
+    bank *= np.exp(-0.5 * ((pitch / n_chroma - 5.0) / 2.0) ** 2)
+    c_first = -3 * (n_chroma // 12)  # the classes count from A; C is three above
+    return np.roll(bank, c_first, axis=0).astype(np.float32)
