@@ -138,7 +138,7 @@ class ClusterPlugin(BeetsPlugin):
                           aggregate=opts.aggregate, method=opts.method,
                           dask_scheduler=opts.dask_scheduler)
         judge_only = (opts.evaluate or opts.plot) and opts.clusters is None
-        from . import command  # heavy (scikit-learn, librosa): only when clustering runs
+        from . import command  # heavy (scikit-learn): only when clustering runs
 
         tracks = command.query_tracks(lib, args)
         if not tracks:
