@@ -96,11 +96,11 @@ def main(
             log.error("reload refused, keeping the old configuration: it would change {} "
                       "(that takes a restart)", " and ".join(moved))
             return None
-        if (new.roots, new.poll, new.quiet, new.max_wait) != (
+        if (new.roots, new.poll, new.quiet_seconds, new.max_wait_seconds) != (
             options.roots,
             options.poll,
-            options.quiet,
-            options.max_wait,
+            options.quiet_seconds,
+            options.max_wait_seconds,
         ):
             log.warning("watched folders and timings change only on restart")
         old = swap_config(fresh)

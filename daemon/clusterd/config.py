@@ -90,10 +90,11 @@ def options_from_config(root: confuse.Configuration = config, *,
         raise confuse.ConfigValueError(f"clusterd: bad configuration: {exc}") from None
     roots = [Path(root["directory"].as_filename())]
     roots += [Path(p).expanduser().absolute() for p in view["watch_dirs"].as_str_seq()]
-    quiet = float(view["quiet_seconds"].as_number())
-    max_wait = float(view["max_wait_seconds"].as_number())
+    quiet_seconds = float(view["quiet_seconds"].as_number())
+    max_wait_seconds = float(view["max_wait_seconds"].as_number())
     recluster_after = view["recluster_after"].get(int)
-    if max_wait < quiet:  # each is > 0 by the table's ranges; this is how they relate
+    # each is > 0 by the table's ranges; this is how they relate
+    if max_wait_seconds < quiet_seconds:
         raise confuse.ConfigValueError(
             "cluster.quiet_seconds must be > 0 and cluster.max_wait_seconds >= it"
         )
@@ -101,8 +102,8 @@ def options_from_config(root: confuse.Configuration = config, *,
         roots=tuple(dict.fromkeys(roots)),  # de-duplicated, order kept
         poll=view["poll"].get(bool) if poll is None else poll,
         poll_interval=float(view["poll_interval"].as_number()),
-        quiet=quiet,
-        max_wait=max_wait,
+        quiet_seconds=quiet_seconds,
+        max_wait_seconds=max_wait_seconds,
         recluster_after=recluster_after,
         radio=view["radio"].get(bool),
     )

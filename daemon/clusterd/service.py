@@ -29,12 +29,11 @@ class DaemonOptions:
     roots: tuple[Path, ...]
     poll: bool = DEFAULTS["poll"]  # network shares: inotify sees nothing there
     poll_interval: float = DEFAULTS["poll_interval"]
-    quiet: float = DEFAULTS["quiet_seconds"]
-    max_wait: float = DEFAULTS["max_wait_seconds"]
+    quiet_seconds: float = DEFAULTS["quiet_seconds"]
+    max_wait_seconds: float = DEFAULTS["max_wait_seconds"]
     settle_max: float = 300.0
     recluster_after: int = DEFAULTS["recluster_after"]
     radio: bool = DEFAULTS["radio"]  # keep MPD's queue going (clusterd/radio.py)
-    chunk: int = 1
 
 
 def make_observer(poll: bool, interval: float) -> BaseObserver:
@@ -65,8 +64,8 @@ class Service:
         self.stop_event = threading.Event()
         self.observer = make_observer(options.poll, options.poll_interval)
         self.debouncer = Debouncer(
-            quiet=options.quiet,
-            max_wait=options.max_wait,
+            quiet=options.quiet_seconds,
+            max_wait=options.max_wait_seconds,
             settle_max=options.settle_max,
             stop_event=self.stop_event,
             track_writers=reports_close(self.observer),
@@ -78,7 +77,6 @@ class Service:
             roots=options.roots,
             errors=errors,
             recluster_after=options.recluster_after,
-            chunk=options.chunk,
             reload=reload,
         )
         self._started = False

@@ -86,13 +86,12 @@ class Worker(threading.Thread):
         roots: Sequence[Path] = (),
         errors: tuple[type[BaseException], ...] = (),
         recluster_after: int = 0,
-        chunk: int = 1,
         reload: Callable[[], Handler | None] | None = None,
     ) -> None:
         super().__init__(name="clusterd-worker", daemon=False)
         self.debouncer, self.handler, self.roots = debouncer, handler, list(roots)
         self.errors = (OSError, *errors)
-        self.recluster_after, self.chunk = recluster_after, max(1, chunk)
+        self.recluster_after = recluster_after
         self.reload = reload
         self.stop_event = debouncer.stop_event
         self.failure: BaseException | None = None  # an unexpected exception ended the thread
@@ -175,14 +174,14 @@ class Worker(threading.Thread):
         self._each("move", self.handler.moved, batch.moved)
         self._each("remove", self.handler.removed, batch.removed)
         added = list(batch.added)
-        for start in range(0, len(added), self.chunk):
+        # One file a call: a stop or a reload takes effect between two files, not after a batch.
+        for done, path in enumerate(added):
             if self.stop_event.is_set():
                 log.info("stopping: {} left for the next catch-up",
-                         plural(len(added) - start, "file"))
+                         plural(len(added) - done, "file"))
                 break
             self._maybe_reload()
-            chunk = added[start : start + self.chunk]
-            self._each("analyse", lambda paths: self._count(self.handler.added(paths)), chunk)
+            self._each("analyse", lambda paths: self._count(self.handler.added(paths)), [path])
         self._call("flush", self.handler.flush)
         due = self.recluster_after and self.new_tracks >= self.recluster_after
         if due and not self.stop_event.is_set() and self._call("recluster", self.handler.recluster):

@@ -86,7 +86,7 @@ def test_the_real_core_in_process_places_follows_and_leaks_no_threads(tmp_path, 
 
     lib = library.Library(str(tmp_path / "library.db"), str(music))
     handler = CoreHandler(lib, settings)
-    svc = Service(DaemonOptions(roots=(music,), quiet=0.3, max_wait=3.0), handler,
+    svc = Service(DaemonOptions(roots=(music,), quiet_seconds=0.3, max_wait_seconds=3.0), handler,
                   errors=(ClusterError,))
     svc.start()
     try:
