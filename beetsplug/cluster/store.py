@@ -90,7 +90,12 @@ class Store:
 
     @contextlib.contextmanager
     def _write_lock(self) -> Iterator[None]:
-        self.db.execute("BEGIN IMMEDIATE")  # waits up to the busy timeout for other writers
+        """Every write's transaction. BEGIN IMMEDIATE takes the write lock first, waiting up to
+        the busy timeout for other writers. A plain BEGIN (sqlite-utils' `atomic`) starts as a
+        read (sqlite-utils reads the table's columns before an insert), and in WAL mode a read
+        that turns into a write fails at once with "database is locked" when another process
+        committed meanwhile: two `beet cluster` runs at once, or one beside the daemon."""
+        self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
         except BaseException:
@@ -126,7 +131,7 @@ class Store:
             "error": a.error, "analysed_at": now, "fingerprint": a.fingerprint,
         } for a in analyses]
         if rows:
-            with self.db.atomic():
+            with self._write_lock():
                 self.db["tracks"].upsert_all(rows, pk=("path", "backend"))
 
     def failed(self, backend: str) -> set[str]:
@@ -162,7 +167,7 @@ class Store:
     def restamp(self, path: str) -> None:
         """The file changed only by our own tag write: keep its analyses valid."""
         st = os.stat(path)
-        with self.db.atomic():
+        with self._write_lock():
             self.db.execute("UPDATE tracks SET size = ?, mtime = ? WHERE path = ?",
                             [st.st_size, st.st_mtime, _enc(path)])
 
@@ -175,7 +180,7 @@ class Store:
         a swap (a->b, b->a) keeps both vectors. Every old row goes to a name no file can have
         (NUL) first, then to its new path."""
         pairs = [(_enc(old), _enc(new)) for old, new in pairs]
-        with self.db.atomic():
+        with self._write_lock():
             for i, (old, _) in enumerate(pairs):
                 for table in ("tracks", "assignments"):
                     self.db.execute(f"UPDATE {table} SET path = ? WHERE path = ?",
@@ -193,7 +198,7 @@ class Store:
         folder = _enc(prefix.rstrip(os.sep) + os.sep)
         where = "path = ? OR substr(path, 1, ?) = ?"
         args = [_enc(prefix), len(folder), folder]
-        with self.db.atomic():
+        with self._write_lock():
             gone = sorted({_dec(r[0]) for r in self.db.execute(
                 f"SELECT path FROM tracks WHERE {where} UNION "
                 f"SELECT path FROM assignments WHERE {where}", args + args)})
@@ -202,7 +207,7 @@ class Store:
         return gone
 
     def set_tag_names(self, backend: str, version: str, names: tuple[str, ...]) -> None:
-        with self.db.atomic():
+        with self._write_lock():
             self.db["backend_tags"].upsert({"backend": backend, "version": version,
                                             "names": json.dumps(list(names))},
                                            pk=("backend", "version"))
@@ -282,7 +287,7 @@ class Store:
 
     def save_run(self, run: dict, assignments: Iterable[tuple[str, int, float, str]]) -> int:
         """Record a run and each track's cluster, distance and playlist; returns the run id."""
-        with self.db.atomic():
+        with self._write_lock():
             table = self.db["runs"]
             table.insert({**run, "created": time.time()})
             run_id = table.last_pk
@@ -318,12 +323,12 @@ class Store:
 
     def unassign(self, run_id: int, paths: list[str]) -> None:
         """These files are in no playlist of the run (until placed again)."""
-        with self.db.atomic():
+        with self._write_lock():
             self.db.conn.executemany("DELETE FROM assignments WHERE run_id = ? AND path = ?",
                                      [(run_id, _enc(p)) for p in paths])
 
     def assign(self, run_id: int, path: str, to: Assignment) -> None:
-        with self.db.atomic():
+        with self._write_lock():
             self.db["assignments"].upsert({"run_id": run_id, "path": _enc(path),
                                            "cluster": to.cluster, "distance": to.distance,
                                            "playlist": to.playlist}, pk=("run_id", "path"))

@@ -105,17 +105,21 @@ def test_absolute_mode_in_music_directory(mpd: Setup) -> None:
     _check_all_load(mpd, files, "absolute", lambda p: f"Absolute/{p.name}")
 
 
+def _as_m3u(files) -> list[Path]:
+    """The written playlists renamed to `.m3u`, the only name MPD lists in its
+    playlist_directory (the product writes `.m3u` only in library mode)."""
+    return [Path(path).rename(Path(path).with_suffix(".m3u")) for path in files]
+
+
 def test_absolute_mode_in_playlist_directory(mpd: Setup) -> None:
-    files = write_playlists(mpd.by_genre, mpd.server.playlists, mode="absolute", extension=".m3u")
+    files = _as_m3u(write_playlists(mpd.by_genre, mpd.server.playlists, mode="absolute"))
     _check_all_load(mpd, files, "absolute", lambda p: p.stem)
 
 
 def test_playlist_mode_in_playlist_directory_loads_nothing(mpd: Setup) -> None:
     # The layout mistake the README warns about: MPD resolves stored playlists against
     # music_directory, so entries relative to the playlist file find nothing.
-    [path] = write_playlists(
-        {"wrong": mpd.by_genre["rock"]}, mpd.server.playlists, extension=".m3u"
-    )
+    [path] = _as_m3u(write_playlists({"wrong": mpd.by_genre["rock"]}, mpd.server.playlists))
     lines = read_playlist(path)
     assert len(lines) == PER_GENRE
     assert all((path.parent / ln).is_file() for ln in lines)  # right for a file-relative reader

@@ -162,3 +162,31 @@ def test_a_name_that_is_not_utf8_is_stored_losslessly(tmp_path):
     assert store.assignments(run) == {}
     assert set(store.paths("handcrafted")) == {"/m/dz.mp3", str(real)}
     store.close()
+
+
+def test_two_processes_writing_at_once_wait_for_each_other(tmp_path):
+    """Two runs at once (or a run beside the daemon): each write waits for the other's, none
+    fails with "database is locked" (a transaction begun as a read and turned into a write
+    fails at once in WAL mode when the other committed meanwhile)."""
+    import multiprocessing
+
+    path = tmp_path / "cluster.db"
+    Store(path).close()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        results = pool.starmap(_write_runs, [(str(path), "a"), (str(path), "b")])
+    assert results == ["ok", "ok"], results
+
+
+def _write_runs(path: str, who: str) -> str:
+    store = Store(path)
+    try:
+        for i in range(400):
+            store.save_run({"backend": "handcrafted", "version": "v", "k": 2, "params": "{}"},
+                           [(f"/m/{who}{i}.mp3", 0, 0.5, "01")])
+            store.save([analysis(f"/m/{who}{i}.mp3")])
+    except StoreError as exc:
+        return str(exc)
+    finally:
+        store.close()
+    return "ok"

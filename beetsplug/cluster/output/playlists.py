@@ -50,7 +50,6 @@ def write_playlists(
     library_root: Path | None = None,
     prefix: str = "",
     url_encode: bool = False,
-    extension: str | None = None,
 ) -> dict[Path, int]:
     """Write one playlist per name into `folder`, then remove our stale ones; return each file
     with the number of tracks it lists (a path no line can spell is left out).
@@ -62,9 +61,8 @@ def write_playlists(
     see nothing new after an unchanged run.
     """
     style = PathStyle(mode, library_root, prefix, url_encode)
-    suffix = extension or style.suffix
     files.make_folder(folder)
-    targets = {name: folder / (_check_name(name) + suffix) for name in playlists}
+    targets = {name: folder / (_check_name(name) + style.suffix) for name in playlists}
     # Refuse before writing anything, so a conflict never leaves half a set behind.
     for target in targets.values():
         if target.exists() and not is_ours(target):
