@@ -19,8 +19,12 @@ PROCESS_WIDE: dict[str, str] = {  # a constant table; the name says what it list
         "a Dask worker runs tasks in threads: one model load per process",
     "beetsplug.cluster.analysis.per_file:_loads":
         "how many models this process made (tests check a model loads once)",
-    # The C decoders print to file descriptor 2, which is the process's: decoder_output swaps
-    # it around a decode (analysis/, being rewritten on branch `decode`).
+    # libmpg123 (built into soundfile's libsndfile, which never sets its quiet flag) prints
+    # straight to file descriptor 2, which belongs to the process: decoder_output swaps it
+    # around a decode. In a local pool's worker nothing else runs; where other threads run
+    # (the daemon, a Dask worker), what they print meanwhile is passed on after the decode,
+    # and Dask tasks take turns. Decoding in a separate single-threaded process instead was
+    # tried (no slower, but Dask workers may not start processes): see issue 22's note.
     "beetsplug.cluster.analysis.dask_tasks:_one_at_a_time":
         "fd 2 is swapped for the whole process around a decode: one file at a time",
     # Caches of pure functions: what they hold is a function of the arguments alone.
