@@ -32,7 +32,7 @@ class PendingKind(Enum):
 
 @dataclass
 class Pending:
-    state: PendingKind
+    kind: PendingKind
     since: float  # when this path became pending (the debouncer's settle limit counts from it)
     origin: Path | None = None  # MOVED only
     dirty: bool = False  # MOVED, then written to: the vector must be recomputed
@@ -43,8 +43,8 @@ class Pending:
     @property
     def needs_content(self) -> bool:
         """Whether the file's bytes matter for this entry (and so must be settled)."""
-        return self.state in (PendingKind.CREATED, PendingKind.CHANGED) or (
-            self.state is PendingKind.MOVED and self.dirty
+        return self.kind in (PendingKind.CREATED, PendingKind.CHANGED) or (
+            self.kind is PendingKind.MOVED and self.dirty
         )
 
 
@@ -78,13 +78,13 @@ class Coalescer:
     def _touch(self, change: Change, now: float, snap: tuple[int, int] | None) -> None:
         entry = self.entries.get(change.path)
         if entry is None:
-            state = PendingKind.CREATED if change.kind == "created" else PendingKind.CHANGED
-            entry = Pending(state, since=now)
+            kind = PendingKind.CREATED if change.kind == "created" else PendingKind.CHANGED
+            entry = Pending(kind, since=now)
             self.entries[change.path] = entry
-        elif entry.state is PendingKind.REMOVED:
+        elif entry.kind is PendingKind.REMOVED:
             entry = Pending(PendingKind.CHANGED, since=now, purge=True)
             self._put(change.path, entry)
-        elif entry.state is PendingKind.MOVED:
+        elif entry.kind is PendingKind.MOVED:
             entry.dirty = True
         if change.kind == "modified":
             entry.writing = True
@@ -97,33 +97,33 @@ class Coalescer:
         entry = self.entries.get(origin)
         if entry is None:
             self.entries[origin] = Pending(PendingKind.REMOVED, since=now)
-        elif entry.state is PendingKind.CREATED:
+        elif entry.kind is PendingKind.CREATED:
             # A new file sits where the old one was: the store still holds the old record.
-            entry.state, entry.purge = PendingKind.CHANGED, True
+            entry.kind, entry.purge = PendingKind.CHANGED, True
 
     def _delete(self, path: Path, now: float) -> None:
         for sub in [p for p in self.entries if _under(p, path)]:
             entry = self.entries.pop(sub)
-            if entry.state is PendingKind.MOVED and entry.origin and not _under(entry.origin, path):
+            if entry.kind is PendingKind.MOVED and entry.origin and not _under(entry.origin, path):
                 self._origin_gone(entry.origin, now)
         entry = self.entries.pop(path, None)
-        if entry is not None and entry.state is PendingKind.CREATED:
+        if entry is not None and entry.kind is PendingKind.CREATED:
             return
-        if entry is not None and entry.state is PendingKind.MOVED and entry.origin is not None:
+        if entry is not None and entry.kind is PendingKind.MOVED and entry.origin is not None:
             self._origin_gone(entry.origin, now)
         self._put(path, Pending(PendingKind.REMOVED, since=now))
 
     def _move(self, src: Path, dest: Path, now: float) -> None:
         entry = self.entries.pop(src, None)
         new: Pending | None
-        if entry is None or entry.state is PendingKind.REMOVED:
+        if entry is None or entry.kind is PendingKind.REMOVED:
             new = Pending(PendingKind.MOVED, since=now, origin=src)
-        elif entry.state is PendingKind.CREATED:
+        elif entry.kind is PendingKind.CREATED:
             new = entry
-        elif entry.state is PendingKind.CHANGED and entry.purge:
+        elif entry.kind is PendingKind.CHANGED and entry.purge:
             self.entries[src] = Pending(PendingKind.REMOVED, since=now)
             new = entry
-        elif entry.state is PendingKind.CHANGED:
+        elif entry.kind is PendingKind.CHANGED:
             new = Pending(
                 PendingKind.MOVED,
                 since=entry.since,
@@ -138,7 +138,7 @@ class Coalescer:
         else:
             new = entry
         old = self.entries.get(dest)
-        if old is not None and old.state is PendingKind.MOVED and old.origin is not None:
+        if old is not None and old.kind is PendingKind.MOVED and old.origin is not None:
             if new is not None and new.origin == old.origin:
                 new.dirty = new.dirty or old.dirty  # the same move, reported twice
             else:
@@ -163,12 +163,12 @@ class Coalescer:
                 continue
             del self.entries[path]
             if verdict is None:
-                if entry.state is PendingKind.MOVED and entry.origin is not None:
+                if entry.kind is PendingKind.MOVED and entry.origin is not None:
                     removed.append(entry.origin)
                 continue
-            if entry.state is PendingKind.REMOVED:
+            if entry.kind is PendingKind.REMOVED:
                 removed.append(path)
-            elif entry.state is PendingKind.MOVED:
+            elif entry.kind is PendingKind.MOVED:
                 assert entry.origin is not None
                 moved.append((entry.origin, path))
                 if entry.dirty:
