@@ -2,10 +2,10 @@
 
 Attribute names (`bn0`, `conv_block1..6.{conv1,conv2,bn1,bn2}`, `fc1`) match the state dict of
 `Cnn14_mAP=0.431.pth`, so the official weights load as they are. The front end is computed here
-with `torch.stft` and librosa's Slaney mel bank (feature_plan.mel_bank, librosa's arithmetic)
-instead of the checkpoint's frozen conv-STFT and `melW` tensors; it is the same computation
-(see `LogMel`), and the loader checks the checkpoint's `melW` against ours. The AudioSet head
-(`fc_audioset`) is not built: only the embedding is used.
+with `torch.stft` and the Slaney mel bank librosa makes (feature_plan.mel_bank, built from its
+definition) instead of the checkpoint's frozen conv-STFT and `melW` tensors; it is the same
+computation (see `LogMel`), and the loader checks the checkpoint's `melW` against ours. The
+AudioSet head (`fc_audioset`) is not built: only the embedding is used.
 """
 
 from __future__ import annotations
